@@ -1,0 +1,46 @@
+// Package runner executes a graph.Plan: one goroutine per node, each waiting
+// for its dependencies and then holding a slot of a bounded semaphore only
+// around its solve. It decides failure policy, retries and cancellation and
+// records an Outcome per node. It never imports BuildKit: the adapter behind
+// the Solver interface does the building.
+package runner
+
+import (
+	"context"
+
+	"github.com/orch-build/orch/graph"
+)
+
+// Solver builds one plan node. The BuildKit adapter implements it; tests use
+// FakeSolver.
+type Solver interface {
+	Solve(ctx context.Context, job Job) (*Result, error)
+}
+
+// Job is everything a Solver needs to build one node.
+type Job struct {
+	Node *graph.Node
+	// Inputs holds the result of every data-edge parent, keyed by the
+	// context name of the edge (graph.Edge.Key).
+	Inputs map[string]*Result
+	// Attempt counts from 1; it is above 1 only for retries.
+	Attempt int
+}
+
+// Result is what a successful solve produced.
+type Result struct {
+	// Digest is the image (or index) digest, empty when the result is not an image.
+	Digest string
+	// Destinations lists where the result was written, e.g. "oci:out/app",
+	// "registry:localhost:5000/app:1".
+	Destinations []string
+	// Cached and Total count the build steps that were cached and all steps.
+	Cached, Total int
+	// Handle is adapter-owned state that dependents need (for BuildKit, the
+	// live frontend result a `target:` child builds on). The runner only
+	// passes it along.
+	Handle any
+	// Release, when set, is called once every dependent of the node has
+	// finished, so the adapter can close what Handle keeps open.
+	Release func()
+}
