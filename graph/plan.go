@@ -4,7 +4,11 @@
 // I/O, no HCL, no BuildKit.
 package graph
 
-import "github.com/orch-build/orch/config"
+import (
+	"errors"
+
+	"github.com/orch-build/orch/config"
+)
 
 // EdgeKind says what an edge carries.
 type EdgeKind int
@@ -46,4 +50,47 @@ type Node struct {
 // every node comes after all of its dependencies, ties broken by name.
 type Plan struct {
 	Nodes []*Node
+
+	// index maps a target name to its position in Nodes.
+	index map[string]int
+}
+
+// Node returns the node of the named target, or nil when the target is not
+// in the plan.
+func (p *Plan) Node(name string) *Node {
+	if i, ok := p.index[name]; ok {
+		return p.Nodes[i]
+	}
+	return nil
+}
+
+// New plans the build of selection, a list of target names, group names,
+// globs (`app-*`) and `all`; an empty selection means the "default" group
+// or target. It adds every target the selected ones link to through
+// `target:` contexts or depends_on, orders all of them and checks the
+// result.
+//
+// The error, when not nil, is one of the types in errors.go or several of
+// them joined with errors.Join: unknown names, self-links, cycles, platform
+// mismatches of linked targets and destination conflicts. Problems are
+// collected in one pass, so a user sees all of them at once; only an
+// invalid selection stops planning early, since nothing can be checked
+// without it.
+func New(cfg *config.Config, selection []string) (*Plan, error) {
+	if cfg == nil {
+		cfg = &config.Config{}
+	}
+	selected, err := selectTargets(cfg, selection)
+	if err != nil {
+		return nil, err
+	}
+	b := newBuilder(cfg, selected)
+	order, cycles := b.order()
+	b.errs = append(b.errs, cycles...)
+	b.checkPlatforms()
+	b.errs = append(b.errs, checkDestinations(b.nodes)...)
+	if len(b.errs) > 0 {
+		return nil, errors.Join(b.errs...)
+	}
+	return b.plan(order), nil
 }

@@ -1,0 +1,116 @@
+package graph
+
+import (
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"github.com/orch-build/orch/config"
+)
+
+// stdoutDest is the dest value that sends an export to standard output.
+const stdoutDest = "-"
+
+// destKind classifies what an output writes at its path.
+type destKind int
+
+const (
+	tarFile   destKind = iota // a tar archive: oci or docker with tar (the default), or tar
+	layoutDir                 // an OCI layout directory: oci or docker with tar=false
+	localDir                  // a directory tree: local
+	stdout                    // standard output: dest=-
+)
+
+// localDest reports where output e writes on the local machine, if it
+// does: the cleaned path (or "-") and what it writes there. Registry
+// pushes, image stores and cache-only outputs write nothing local.
+func localDest(e config.Entry) (path string, kind destKind, ok bool) {
+	dest := e.Attrs["dest"]
+	if dest == "" {
+		return "", 0, false
+	}
+	if dest == stdoutDest {
+		return stdoutDest, stdout, true
+	}
+	switch e.Type {
+	case "oci", "docker":
+		kind = tarFile
+		if isFalse(e.Attrs["tar"]) {
+			kind = layoutDir
+		}
+	case "tar":
+		kind = tarFile
+	case "local":
+		kind = localDir
+	default:
+		return "", 0, false
+	}
+	return filepath.Clean(dest), kind, true
+}
+
+// isFalse reports whether a boolean attribute is explicitly false, using
+// the spellings BuildKit accepts.
+func isFalse(s string) bool {
+	b, err := strconv.ParseBool(s)
+	return err == nil && !b
+}
+
+// isTrue reports whether a boolean attribute is explicitly true.
+func isTrue(s string) bool {
+	b, err := strconv.ParseBool(s)
+	return err == nil && b
+}
+
+// writer is one output that writes a local destination.
+type writer struct {
+	Writer
+	kind destKind
+}
+
+// checkDestinations reports every local path (or stdout) written by more
+// than one output of the exported nodes, one ConflictError per path,
+// sorted by path. Nodes that are not exported write nothing.
+func checkDestinations(nodes []*pending) []error {
+	byPath := map[string][]writer{}
+	for _, n := range nodes {
+		if !n.export {
+			continue
+		}
+		for i, out := range n.target.Outputs {
+			path, kind, ok := localDest(out)
+			if !ok {
+				continue
+			}
+			byPath[path] = append(byPath[path], writer{
+				Writer: Writer{Target: n.name, Output: i, Dest: destination(out), Range: attrRange(n.target, "output")},
+				kind:   kind,
+			})
+		}
+	}
+	paths := make([]string, 0, len(byPath))
+	for path, ws := range byPath {
+		if len(ws) > 1 && conflicting(ws) {
+			paths = append(paths, path)
+		}
+	}
+	sort.Strings(paths)
+	errs := make([]error, 0, len(paths))
+	for _, path := range paths {
+		e := &ConflictError{Path: path}
+		for _, w := range byPath[path] {
+			e.Writers = append(e.Writers, w.Writer)
+		}
+		errs = append(errs, e)
+	}
+	return errs
+}
+
+// conflicting decides whether several outputs may write the same path. It
+// is the one place to allow sharing: today no sharing is safe, since two
+// writers of one OCI layout lose index entries and two writers of a file
+// or directory leave whichever finished last. (A later change may allow
+// several targets into one layout directory when a single writer merges
+// them.)
+func conflicting(ws []writer) bool {
+	return len(ws) > 1
+}

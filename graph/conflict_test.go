@@ -1,0 +1,191 @@
+package graph
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/orch-build/orch/config"
+)
+
+func TestDestinationConflicts(t *testing.T) {
+	tests := []struct {
+		name      string
+		targets   []*config.Target
+		selection []string
+		want      string // "" when the plan is valid
+	}{
+		{
+			name: "two targets into one OCI layout directory",
+			targets: targets(
+				target("a", 1, outputs(out("oci", "/w/out/app", "tar", "false"))),
+				target("b", 10, outputs(out("oci", "/w/out/app", "tar", "false"))),
+			),
+			want: lines(
+				`destination conflict: /w/out/app is written by 2 outputs`,
+				`  orch.hcl:5: target "a" output 1 (oci-layout:/w/out/app)`,
+				`  orch.hcl:14: target "b" output 1 (oci-layout:/w/out/app)`,
+			),
+		},
+		{
+			name: "an OCI archive and a local directory at one path, spelled differently",
+			targets: targets(
+				target("a", 1, outputs(out("oci", "/w/out/app"))),
+				target("b", 10, outputs(out("local", "/w/out/./app/"))),
+			),
+			want: lines(
+				`destination conflict: /w/out/app is written by 2 outputs`,
+				`  orch.hcl:5: target "a" output 1 (oci:/w/out/app)`,
+				`  orch.hcl:14: target "b" output 1 (local:/w/out/./app/)`,
+			),
+		},
+		{
+			name: "two outputs of one target",
+			targets: targets(
+				target("a", 1, outputs(out("image", "", "name", "r/a", "push", "true"), out("tar", "/w/a.tar"), out("docker", "/w/a.tar"))),
+			),
+			want: lines(
+				`destination conflict: /w/a.tar is written by 2 outputs`,
+				`  orch.hcl:5: target "a" output 2 (tar:/w/a.tar)`,
+				`  orch.hcl:5: target "a" output 3 (docker:/w/a.tar)`,
+			),
+		},
+		{
+			name: "stdout twice",
+			targets: targets(
+				target("a", 1, outputs(out("oci", "-"))),
+				target("b", 10, outputs(out("tar", "-"))),
+				target("c", 20, outputs(out("docker", "-"))),
+			),
+			selection: []string{"a", "b", "c"},
+			want: lines(
+				`destination conflict: stdout (dest=-) is written by 3 outputs`,
+				`  orch.hcl:5: target "a" output 1 (oci:stdout)`,
+				`  orch.hcl:14: target "b" output 1 (tar:stdout)`,
+				`  orch.hcl:24: target "c" output 1 (docker:stdout)`,
+			),
+		},
+		{
+			name: "every conflicting path is reported, sorted",
+			targets: targets(
+				target("a", 1, outputs(out("local", "/w/z"), out("local", "/w/y"))),
+				target("b", 10, outputs(out("local", "/w/y"), out("local", "/w/z"))),
+			),
+			want: lines(
+				`destination conflict: /w/y is written by 2 outputs`,
+				`  orch.hcl:5: target "a" output 2 (local:/w/y)`,
+				`  orch.hcl:14: target "b" output 1 (local:/w/y)`,
+				`destination conflict: /w/z is written by 2 outputs`,
+				`  orch.hcl:5: target "a" output 1 (local:/w/z)`,
+				`  orch.hcl:14: target "b" output 2 (local:/w/z)`,
+			),
+		},
+		{
+			name: "a target built only as a context writes nothing",
+			targets: targets(
+				target("base", 1, outputs(out("oci", "/w/out/app", "tar", "false"))),
+				target("app", 10, contexts("base", "target:base"), outputs(out("oci", "/w/out/app", "tar", "false"))),
+			),
+			selection: []string{"app"},
+		},
+		{
+			name: "a target ordered before another writes its outputs",
+			targets: targets(
+				target("base", 1, outputs(out("local", "/w/out"))),
+				target("app", 10, dependsOn("base"), outputs(out("local", "/w/out"))),
+			),
+			selection: []string{"app"},
+			want: lines(
+				`destination conflict: /w/out is written by 2 outputs`,
+				`  orch.hcl:14: target "app" output 1 (local:/w/out)`,
+				`  orch.hcl:5: target "base" output 1 (local:/w/out)`,
+			),
+		},
+		{
+			name: "registry pushes, image stores and cache-only outputs write nothing local",
+			targets: targets(
+				target("a", 1, tags("r/app:1"), outputs(out("image", "", "push", "true"), out("cacheonly", ""), out("registry", "", "name", "r/x"))),
+				target("b", 10, tags("r/app:1"), outputs(out("image", "", "push", "true"), out("cacheonly", ""), out("registry", "", "name", "r/x"))),
+			),
+		},
+		{
+			name: "different paths, including one inside another",
+			targets: targets(
+				target("a", 1, outputs(out("oci", "/w/out/a", "tar", "false"), out("tar", "/w/out/a.tar"))),
+				target("b", 10, outputs(out("local", "/w/out"))),
+			),
+		},
+		{
+			name: "targets outside the plan are not checked",
+			targets: targets(
+				target("a", 1, outputs(out("local", "/w/out"))),
+				target("b", 10, outputs(out("local", "/w/out"))),
+				target("c", 20, outputs(out("local", "/w/out"))),
+			),
+			selection: []string{"c"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sel := tt.selection
+			if sel == nil {
+				sel = []string{"all"}
+			}
+			p, err := New(conf(tt.targets), sel)
+			if (p == nil) == (err == nil) {
+				t.Errorf("New returned plan %v and error %v: want exactly one", p != nil, err)
+			}
+			if diff := cmp.Diff(tt.want, errText(err)); diff != "" {
+				t.Errorf("error (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestConflictErrorType(t *testing.T) {
+	_, err := New(conf(targets(
+		target("a", 1, outputs(out("oci", "/w/l", "tar", "0"))),
+		target("b", 10, outputs(out("oci", "/w/l", "tar", "false"))),
+	)), []string{"all"})
+	var conflict *ConflictError
+	if !errors.As(err, &conflict) {
+		t.Fatalf("want a ConflictError, got %v", err)
+	}
+	want := &ConflictError{Path: "/w/l", Writers: []Writer{
+		{Target: "a", Output: 0, Dest: "oci-layout:/w/l", Range: at(5)},
+		{Target: "b", Output: 0, Dest: "oci-layout:/w/l", Range: at(14)},
+	}}
+	if diff := cmp.Diff(want, conflict); diff != "" {
+		t.Errorf("conflict (-want +got):\n%s", diff)
+	}
+}
+
+func TestLocalDest(t *testing.T) {
+	tests := []struct {
+		name     string
+		entry    config.Entry
+		wantPath string
+		wantKind destKind
+		wantOK   bool
+	}{
+		{"oci archive", out("oci", "/w/a.tar"), "/w/a.tar", tarFile, true},
+		{"oci layout", out("oci", "/w/a", "tar", "false"), "/w/a", layoutDir, true},
+		{"oci with tar=true", out("oci", "/w/a", "tar", "true"), "/w/a", tarFile, true},
+		{"docker layout", out("docker", "/w/d", "tar", "false"), "/w/d", layoutDir, true},
+		{"tar", out("tar", "/w/t.tar"), "/w/t.tar", tarFile, true},
+		{"local", out("local", "/w/dir/"), "/w/dir", localDir, true},
+		{"stdout", out("tar", "-"), "-", stdout, true},
+		{"docker load", out("docker", ""), "", 0, false},
+		{"image push", out("image", "", "name", "r/a", "push", "true"), "", 0, false},
+		{"cacheonly", out("cacheonly", ""), "", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path, kind, ok := localDest(tt.entry)
+			if path != tt.wantPath || kind != tt.wantKind || ok != tt.wantOK {
+				t.Errorf("localDest = %q, %v, %v; want %q, %v, %v", path, kind, ok, tt.wantPath, tt.wantKind, tt.wantOK)
+			}
+		})
+	}
+}

@@ -1,0 +1,104 @@
+package graph
+
+import (
+	"encoding/json"
+	"io"
+)
+
+// Document is the JSON form of a plan, printed by `orch plan --format json`
+// and `orch graph --format json`. schema/plan.schema.json describes it, and
+// a test keeps the two in sync: change both together.
+type Document struct {
+	// Targets lists the plan's nodes in execution order.
+	Targets []DocumentTarget `json:"targets"`
+	// Levels groups target names by depth; see Plan.Levels.
+	Levels [][]string `json:"levels"`
+	// CriticalPath lists the target names of the longest dependency
+	// chain; see Plan.CriticalPath.
+	CriticalPath []string `json:"critical_path"`
+}
+
+// DocumentTarget is one node of a Document.
+type DocumentTarget struct {
+	Name string `json:"name"`
+	// Level is the index of the node's level in Document.Levels.
+	Level int `json:"level"`
+	// Export is false for a target built only as a context of others.
+	Export bool `json:"export"`
+	// Platforms is empty when the target builds for the builder's platform.
+	Platforms []string         `json:"platforms"`
+	Deps      []DocumentEdge   `json:"deps"`
+	Outputs   []DocumentOutput `json:"outputs"`
+	Reasons   []string         `json:"reasons"`
+	// File and Line say where the target is declared, when known.
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
+}
+
+// DocumentEdge is one dependency of a DocumentTarget.
+type DocumentEdge struct {
+	// Target names the target depended on.
+	Target string `json:"target"`
+	// Kind is "data" for a `target:` context, "order" for depends_on.
+	Kind string `json:"kind"`
+	// Key is the context name of a data edge.
+	Key string `json:"key,omitempty"`
+}
+
+// DocumentOutput is one output of a DocumentTarget, as configured.
+type DocumentOutput struct {
+	Type  string            `json:"type"`
+	Attrs map[string]string `json:"attrs"`
+	// Destination describes the output in a few characters, e.g.
+	// "oci-layout:/w/out/app" or "registry:localhost:5000/app:1".
+	Destination string `json:"destination"`
+}
+
+// Document returns the JSON form of the plan. Slices are never nil, so
+// empty lists print as [] and consumers need no null checks.
+func (p *Plan) Document() *Document {
+	level := p.levelOf()
+	d := &Document{Targets: make([]DocumentTarget, len(p.Nodes)), Levels: [][]string{}, CriticalPath: []string{}}
+	for _, l := range p.Levels() {
+		names := make([]string, len(l))
+		for i, n := range l {
+			names[i] = n.Name
+		}
+		d.Levels = append(d.Levels, names)
+	}
+	for _, n := range p.CriticalPath() {
+		d.CriticalPath = append(d.CriticalPath, n.Name)
+	}
+	for i, n := range p.Nodes {
+		t := DocumentTarget{
+			Name:      n.Name,
+			Level:     level[i],
+			Export:    n.Export,
+			Platforms: append([]string{}, n.Target.Platforms...),
+			Deps:      make([]DocumentEdge, len(n.Deps)),
+			Outputs:   make([]DocumentOutput, len(n.Target.Outputs)),
+			Reasons:   append([]string{}, n.Reasons...),
+			File:      n.Target.DefRange.Filename,
+			Line:      n.Target.DefRange.Start.Line,
+		}
+		for j, e := range n.Deps {
+			t.Deps[j] = DocumentEdge{Target: p.Nodes[e.To].Name, Kind: e.Kind.String(), Key: e.Key}
+		}
+		for j, o := range n.Target.Outputs {
+			attrs := make(map[string]string, len(o.Attrs))
+			for k, v := range o.Attrs {
+				attrs[k] = v
+			}
+			t.Outputs[j] = DocumentOutput{Type: o.Type, Attrs: attrs, Destination: describeOutput(o, n.Target.Tags, RenderOptions{})}
+		}
+		d.Targets[i] = t
+	}
+	return d
+}
+
+// WriteJSON writes the plan's Document as indented JSON.
+func (p *Plan) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(p.Document())
+}
