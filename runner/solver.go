@@ -7,12 +7,19 @@ package runner
 
 import (
 	"context"
+	"io"
 
 	"github.com/orch-build/orch/graph"
 )
 
 // Solver builds one plan node. The BuildKit adapter implements it; tests use
 // FakeSolver.
+//
+// Solve must return promptly once ctx is cancelled and must leave no
+// half-written destination behind when it does (write to a temporary path
+// and rename, or remove what it started). Errors worth retrying are marked
+// with Transient (or implement Temporary() bool); a failing build step is
+// reported as a *StepError and is never retried.
 type Solver interface {
 	Solve(ctx context.Context, job Job) (*Result, error)
 }
@@ -25,6 +32,10 @@ type Job struct {
 	Inputs map[string]*Result
 	// Attempt counts from 1; it is above 1 only for retries.
 	Attempt int
+	// Log receives the node's plain-text progress. It is never nil, is safe
+	// for concurrent use, and the runner copies it into the target's file
+	// under Options.LogDir and keeps its last lines for the summary.
+	Log io.Writer
 }
 
 // Result is what a successful solve produced.
@@ -43,4 +54,23 @@ type Result struct {
 	// Release, when set, is called once every dependent of the node has
 	// finished, so the adapter can close what Handle keeps open.
 	Release func()
+	// Metadata is the solve's exporter response decoded the way buildx
+	// decodes it (e.g. "containerimage.digest", "containerimage.descriptor",
+	// "image.name"); it becomes the target's entry in the metadata file.
+	Metadata map[string]any
+}
+
+// FakeSolver is a Solver whose behaviour is a function field, for tests of
+// the runner and of commands that drive it. A nil SolveFunc builds every
+// node successfully with an empty Result.
+type FakeSolver struct {
+	SolveFunc func(ctx context.Context, job Job) (*Result, error)
+}
+
+// Solve calls SolveFunc.
+func (f *FakeSolver) Solve(ctx context.Context, job Job) (*Result, error) {
+	if f.SolveFunc == nil {
+		return &Result{}, nil
+	}
+	return f.SolveFunc(ctx, job)
 }

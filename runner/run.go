@@ -1,0 +1,380 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/orch-build/orch/graph"
+)
+
+// Run builds every node of plan with solver and reports what happened to
+// each. It starts one goroutine per node; a node waits until all of its
+// dependencies have finished and solves only if they all succeeded, holding
+// one of opts.Jobs slots for the duration of each Solve call (not while it
+// waits for dependencies or for a retry's backoff, so waiting never blocks
+// a slot and no job count can deadlock).
+//
+// The first failure cancels every solve in flight unless opts.KeepGoing is
+// set; dependents of a failed target are skipped either way. Cancelling ctx
+// cancels every solve, and Run returns only after every Solve call and
+// every Result.Release has returned.
+//
+// The report is complete whenever the error is not ErrInvalidOptions or a
+// plan error. The error wraps ErrInterrupted (and the context's cause) when
+// ctx was cancelled before the run finished, ErrFailed when a target did
+// not succeed, and is nil when every target was built or cached.
+func Run(ctx context.Context, plan *graph.Plan, solver Solver, opts Options) (*Report, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPlan(plan); err != nil {
+		return nil, err
+	}
+	if opts.LogDir != "" {
+		if err := os.MkdirAll(opts.LogDir, 0o755); err != nil {
+			return nil, fmt.Errorf("create log directory: %w", err)
+		}
+	}
+	r := newRun(ctx, plan, solver, opts)
+	defer r.cancel(nil)
+	report := &Report{
+		Started:   opts.Now(),
+		Jobs:      opts.Jobs,
+		KeepGoing: opts.KeepGoing,
+		Retries:   opts.Retries,
+	}
+	var wg sync.WaitGroup
+	for i := range plan.Nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.runNode(i)
+		}()
+	}
+	wg.Wait()
+	report.Duration = opts.Now().Sub(report.Started)
+	report.Outcomes = r.outcomes
+	report.Warnings = r.warnings
+	slices.Sort(report.Warnings) // goroutines add them in any order
+	report.Interrupted = ctx.Err() != nil && report.Count(StatusCancelled) > 0
+	return report, runError(ctx, report)
+}
+
+// checkPlan rejects plans whose edges do not point backwards: Run relies on
+// the topological order, and a forward edge would make a node wait forever.
+func checkPlan(plan *graph.Plan) error {
+	if plan == nil {
+		return errors.New("run plan: plan is nil")
+	}
+	for i, n := range plan.Nodes {
+		if n == nil {
+			return fmt.Errorf("run plan: node %d is nil", i)
+		}
+		for _, e := range n.Deps {
+			if e.To < 0 || e.To >= i {
+				return fmt.Errorf("run plan: node %q depends on node %d, which does not come before it", n.Name, e.To)
+			}
+		}
+	}
+	return nil
+}
+
+// runError builds Run's error from the finished report.
+func runError(ctx context.Context, r *Report) error {
+	if r.Interrupted {
+		return fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))
+	}
+	if r.Status() == "succeeded" {
+		return nil
+	}
+	var parts []string
+	if failed := r.Failed(); len(failed) > 0 {
+		names := make([]string, 0, 3)
+		for _, o := range failed[:min(len(failed), 3)] {
+			names = append(names, o.Name)
+		}
+		list := strings.Join(names, ", ")
+		if len(failed) > 3 {
+			list += fmt.Sprintf(" and %d more", len(failed)-3)
+		}
+		parts = append(parts, fmt.Sprintf("%s failed (%s)", plural(len(failed), "target"), list))
+	}
+	for _, s := range []Status{StatusSkipped, StatusCancelled} {
+		if n := r.Count(s); n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, s))
+		}
+	}
+	return fmt.Errorf("%w: %s", ErrFailed, strings.Join(parts, ", "))
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// failFast is the cancellation cause after a failure without KeepGoing.
+type failFast struct{ name string }
+
+func (f *failFast) Error() string { return "target " + f.name + " failed" }
+
+// run is the state of one Run call. Each node's goroutine writes only its
+// own outcomes[i] and results[i]; others read them after done[i] is closed.
+type run struct {
+	plan   *graph.Plan
+	solver Solver
+	opts   Options
+	parent context.Context
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	slots  chan struct{}
+
+	done     []chan struct{}
+	outcomes []Outcome
+	results  []*Result
+	// parents lists each node's distinct dependencies; pending counts the
+	// dependents of a node that have not finished yet.
+	parents [][]int
+	pending []atomic.Int32
+
+	observeMu sync.Mutex
+	warnMu    sync.Mutex
+	warnings  []string
+}
+
+func newRun(ctx context.Context, plan *graph.Plan, solver Solver, opts Options) *run {
+	n := len(plan.Nodes)
+	r := &run{
+		plan:     plan,
+		solver:   solver,
+		opts:     opts,
+		parent:   ctx,
+		slots:    make(chan struct{}, opts.Jobs),
+		done:     make([]chan struct{}, n),
+		outcomes: make([]Outcome, n),
+		results:  make([]*Result, n),
+		parents:  make([][]int, n),
+		pending:  make([]atomic.Int32, n),
+	}
+	r.ctx, r.cancel = context.WithCancelCause(ctx)
+	for i, node := range plan.Nodes {
+		r.done[i] = make(chan struct{})
+		for _, e := range node.Deps {
+			// Deps are sorted by To, so duplicates are adjacent.
+			if ps := r.parents[i]; len(ps) == 0 || ps[len(ps)-1] != e.To {
+				r.parents[i] = append(r.parents[i], e.To)
+				r.pending[e.To].Add(1)
+			}
+		}
+		deps := make([]string, len(r.parents[i]))
+		for k, p := range r.parents[i] {
+			deps[k] = plan.Nodes[p].Name
+		}
+		r.outcomes[i] = Outcome{Index: i, Name: node.Name, Exported: node.Export, Dependencies: deps}
+	}
+	return r
+}
+
+// runNode is the life of node i's goroutine.
+func (r *run) runNode(i int) {
+	// Waiting on dependencies does not select on ctx: once ctx is
+	// cancelled every dependency finishes promptly anyway, and waiting for
+	// its verdict is what tells "skipped" from "cancelled" deterministically.
+	for _, p := range r.parents[i] {
+		<-r.done[p]
+	}
+	out := &r.outcomes[i]
+	log, err := openNodeLog(r.opts.LogDir, out.Name)
+	if err != nil {
+		r.warn(fmt.Sprintf("target %s: %v", out.Name, err))
+		log, _ = openNodeLog("", out.Name)
+	}
+	out.LogFile = log.path
+
+	switch blocker := r.blocker(i); {
+	case blocker >= 0:
+		b := &r.outcomes[blocker]
+		root := b.BlockedBy
+		if b.Status == StatusFailed {
+			root = b.Name
+		}
+		out.Status, out.BlockedBy = StatusSkipped, root
+		out.Reason = "dependency " + root + " failed"
+		if b.Name != root {
+			out.Reason += " (via " + b.Name + ")"
+		}
+	case r.ctx.Err() != nil:
+		// A dependency that was cancelled implies this case too: only a
+		// done context makes a status "cancelled".
+		out.Status, out.Reason = StatusCancelled, r.cancelReason()
+	default:
+		r.build(i, log)
+	}
+
+	log.note("%s", outcomeLine(out))
+	tail, err := log.close()
+	out.LogTail = tail
+	if err != nil {
+		r.warn(fmt.Sprintf("target %s: %v", out.Name, err))
+	}
+	r.finish(i)
+}
+
+// blocker returns the first dependency of node i that failed or was
+// skipped, or -1. A failure wins over a cancellation so that the root
+// cause is what the user reads.
+func (r *run) blocker(i int) int {
+	for _, p := range r.parents[i] {
+		if s := r.outcomes[p].Status; s == StatusFailed || s == StatusSkipped {
+			return p
+		}
+	}
+	return -1
+}
+
+// cancelReason explains why the run's context is done.
+func (r *run) cancelReason() string {
+	if r.parent.Err() != nil {
+		return "interrupted"
+	}
+	var ff *failFast
+	if errors.As(context.Cause(r.ctx), &ff) {
+		return "stopped after " + ff.name + " failed"
+	}
+	return "cancelled"
+}
+
+// build solves node i, retrying transient failures, and records its
+// outcome.
+func (r *run) build(i int, log *nodeLog) {
+	node, out := r.plan.Nodes[i], &r.outcomes[i]
+	job := Job{Node: node, Log: log}
+	for _, e := range node.Deps {
+		if e.Kind == graph.DataEdge {
+			if job.Inputs == nil {
+				job.Inputs = make(map[string]*Result)
+			}
+			job.Inputs[e.Key] = r.results[e.To]
+		}
+	}
+	cancelled := func(err error) {
+		out.Status, out.Reason, out.Err = StatusCancelled, r.cancelReason(), err
+	}
+	for attempt := 1; ; attempt++ {
+		select {
+		case r.slots <- struct{}{}:
+		case <-r.ctx.Done():
+			cancelled(nil)
+			return
+		}
+		a := Attempt{Number: attempt, Started: r.opts.Now()}
+		if attempt == 1 {
+			out.Started = a.Started
+			r.emit(Event{Kind: NodeStarted, Index: i, Name: node.Name})
+		}
+		r.emit(Event{Kind: AttemptStarted, Index: i, Name: node.Name, Attempt: a})
+		log.note("attempt %d started", attempt)
+		job.Attempt = attempt
+		res, err := r.solver.Solve(r.ctx, job)
+		<-r.slots
+		end := r.opts.Now()
+		a.Duration = end.Sub(a.Started)
+		out.Duration = end.Sub(out.Started)
+
+		if err == nil {
+			if res == nil {
+				res = &Result{}
+			}
+			r.results[i], out.Result = res, res
+			out.Status = StatusBuilt
+			if res.Total > 0 && res.Cached == res.Total {
+				out.Status = StatusCached
+			}
+			r.recordAttempt(i, a)
+			return
+		}
+		if res != nil && res.Release != nil {
+			// A failed solve that still returned something must not leak it.
+			res.Release()
+		}
+		a.Err, out.Err = err, err
+		if r.ctx.Err() != nil {
+			r.recordAttempt(i, a)
+			log.note("attempt %d cancelled: %v", attempt, err)
+			cancelled(err)
+			return
+		}
+		a.Transient = IsTransient(err)
+		if !a.Transient || attempt > r.opts.Retries {
+			r.recordAttempt(i, a)
+			log.note("attempt %d failed: %v", attempt, err)
+			out.Status = StatusFailed
+			if !r.opts.KeepGoing {
+				r.cancel(&failFast{name: node.Name})
+			}
+			return
+		}
+		a.RetryAfter = r.opts.backoff(attempt)
+		r.recordAttempt(i, a)
+		log.note("attempt %d failed, retrying in %s: %v", attempt, formatDuration(a.RetryAfter), err)
+		if err := r.opts.Sleep(r.ctx, a.RetryAfter); err != nil {
+			out.Duration = r.opts.Now().Sub(out.Started)
+			cancelled(out.Err)
+			return
+		}
+	}
+}
+
+func (r *run) recordAttempt(i int, a Attempt) {
+	out := &r.outcomes[i]
+	out.Attempts = append(out.Attempts, a)
+	r.emit(Event{Kind: AttemptFinished, Index: i, Name: out.Name, Attempt: a})
+}
+
+// finish publishes node i's outcome and releases every result nobody needs
+// any more: its own when it has no dependents, and each parent's once its
+// last dependent is done.
+func (r *run) finish(i int) {
+	out := &r.outcomes[i]
+	r.emit(Event{Kind: NodeFinished, Index: i, Name: out.Name, Outcome: out})
+	close(r.done[i])
+	if r.pending[i].Load() == 0 {
+		r.release(i)
+	}
+	for _, p := range r.parents[i] {
+		if r.pending[p].Add(-1) == 0 {
+			r.release(p)
+		}
+	}
+}
+
+func (r *run) release(i int) {
+	if res := r.results[i]; res != nil && res.Release != nil {
+		res.Release()
+	}
+}
+
+// emit hands e to the observer, one event at a time.
+func (r *run) emit(e Event) {
+	if r.opts.Observer == nil {
+		return
+	}
+	r.observeMu.Lock()
+	defer r.observeMu.Unlock()
+	e.Time = r.opts.Now()
+	r.opts.Observer.Observe(e)
+}
+
+func (r *run) warn(msg string) {
+	r.warnMu.Lock()
+	defer r.warnMu.Unlock()
+	r.warnings = append(r.warnings, msg)
+}
