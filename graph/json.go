@@ -9,6 +9,8 @@ import (
 // and `orch graph --format json`. schema/plan.schema.json describes it, and
 // a test keeps the two in sync: change both together.
 type Document struct {
+	// Version is DocumentVersion.
+	Version int `json:"version"`
 	// Targets lists the plan's nodes in execution order.
 	Targets []DocumentTarget `json:"targets"`
 	// Levels groups target names by depth; see Plan.Levels.
@@ -18,18 +20,22 @@ type Document struct {
 	CriticalPath []string `json:"critical_path"`
 }
 
+// DocumentVersion is the version of the Document format. Fields may be
+// added without changing it; removing or changing one bumps it.
+const DocumentVersion = 1
+
 // DocumentTarget is one node of a Document.
 type DocumentTarget struct {
 	Name string `json:"name"`
 	// Level is the index of the node's level in Document.Levels.
 	Level int `json:"level"`
-	// Export is false for a target built only as a context of others.
-	Export bool `json:"export"`
+	// Exported is false for a target built only as a context of others.
+	Exported bool `json:"exported"`
 	// Platforms is empty when the target builds for the builder's platform.
-	Platforms []string         `json:"platforms"`
-	Deps      []DocumentEdge   `json:"deps"`
-	Outputs   []DocumentOutput `json:"outputs"`
-	Reasons   []string         `json:"reasons"`
+	Platforms    []string         `json:"platforms"`
+	Dependencies []DocumentEdge   `json:"dependencies"`
+	Outputs      []DocumentOutput `json:"outputs"`
+	Reasons      []string         `json:"reasons"`
 	// File and Line say where the target is declared, when known.
 	File string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`
@@ -58,7 +64,7 @@ type DocumentOutput struct {
 // empty lists print as [] and consumers need no null checks.
 func (p *Plan) Document() *Document {
 	level := p.levelOf()
-	d := &Document{Targets: make([]DocumentTarget, len(p.Nodes)), Levels: [][]string{}, CriticalPath: []string{}}
+	d := &Document{Version: DocumentVersion, Targets: make([]DocumentTarget, len(p.Nodes)), Levels: [][]string{}, CriticalPath: []string{}}
 	for _, l := range p.Levels() {
 		names := make([]string, len(l))
 		for i, n := range l {
@@ -71,18 +77,18 @@ func (p *Plan) Document() *Document {
 	}
 	for i, n := range p.Nodes {
 		t := DocumentTarget{
-			Name:      n.Name,
-			Level:     level[i],
-			Export:    n.Export,
-			Platforms: append([]string{}, n.Target.Platforms...),
-			Deps:      make([]DocumentEdge, len(n.Deps)),
-			Outputs:   make([]DocumentOutput, len(n.Target.Outputs)),
-			Reasons:   append([]string{}, n.Reasons...),
-			File:      n.Target.DefRange.Filename,
-			Line:      n.Target.DefRange.Start.Line,
+			Name:         n.Name,
+			Level:        level[i],
+			Exported:     n.Export,
+			Platforms:    append([]string{}, n.Target.Platforms...),
+			Dependencies: make([]DocumentEdge, len(n.Deps)),
+			Outputs:      make([]DocumentOutput, len(n.Target.Outputs)),
+			Reasons:      append([]string{}, n.Reasons...),
+			File:         n.Target.DefRange.Filename,
+			Line:         n.Target.DefRange.Start.Line,
 		}
 		for j, e := range n.Deps {
-			t.Deps[j] = DocumentEdge{Target: p.Nodes[e.To].Name, Kind: e.Kind.String(), Key: e.Key}
+			t.Dependencies[j] = DocumentEdge{Target: p.Nodes[e.To].Name, Kind: e.Kind.String(), Key: e.Key}
 		}
 		for j, o := range n.Target.Outputs {
 			attrs := make(map[string]string, len(o.Attrs))

@@ -173,9 +173,10 @@ func (p *Plan) WriteDOT(w io.Writer) error {
 // dotQuote quotes s as a DOT string: backslashes and quotes escaped,
 // newlines as DOT's centred line break.
 func dotQuote(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-	return `"` + r.Replace(s) + `"`
+	return `"` + dotEscaper.Replace(s) + `"`
 }
+
+var dotEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
 
 // WriteMermaid writes the plan as a Mermaid flowchart, drawn like
 // WriteDOT: solid labelled arrows for `target:` links, dotted arrows for
