@@ -1,0 +1,161 @@
+package testbed
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// registryPorts is how many loopback ports are set aside for test
+// registries. buildkitd only speaks plain HTTP to registries its config
+// names, so the ports are chosen before buildkitd starts and every registry
+// a test starts later takes one of them.
+const registryPorts = 24
+
+// BuildKit is the buildkitd shared by every test of one test binary.
+type BuildKit struct {
+	// Addr is the daemon's address, "unix:///tmp/.../buildkitd.sock".
+	Addr string
+	// Root is its state directory.
+	Root string
+	// LogPath is the file holding the daemon's output.
+	LogPath string
+}
+
+var (
+	bkOnce sync.Once
+	bk     *BuildKit
+	bkErr  error
+	// bkMissing is set when the error is a missing binary rather than a
+	// daemon that failed to start.
+	bkMissing bool
+
+	portsOnce sync.Once
+	portsMu   sync.Mutex
+	reserved  []int // every port set aside, taken or not
+	freePorts []int // the ones no registry has taken yet
+	portsErr  error
+)
+
+// reservePorts picks the registry ports once per test binary.
+func reservePorts() error {
+	portsOnce.Do(func() {
+		seen := map[int]bool{}
+		for len(reserved) < registryPorts {
+			p, err := freePort()
+			if err != nil {
+				portsErr = fmt.Errorf("find a free loopback port: %w", err)
+				return
+			}
+			if !seen[p] {
+				seen[p] = true
+				reserved = append(reserved, p)
+			}
+		}
+		freePorts = append([]int(nil), reserved...)
+	})
+	return portsErr
+}
+
+// takePort hands out one of the reserved registry ports.
+func takePort() (int, error) {
+	if err := reservePorts(); err != nil {
+		return 0, err
+	}
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	if len(freePorts) == 0 {
+		return 0, fmt.Errorf("all %d reserved registry ports are in use", registryPorts)
+	}
+	p := freePorts[0]
+	freePorts = freePorts[1:]
+	return p, nil
+}
+
+// StartBuildKit returns the test binary's buildkitd, starting it on first use.
+// It needs root, runc and the pinned buildkitd that setup builds into bin/.
+func StartBuildKit(tb testing.TB) *BuildKit {
+	tb.Helper()
+	bkOnce.Do(func() { bk, bkErr = startBuildKit() })
+	if bkErr != nil {
+		if bkMissing {
+			Unavailable(tb, "%v", bkErr)
+		}
+		tb.Fatalf("testbed: %v", bkErr)
+	}
+	return bk
+}
+
+func startBuildKit() (*BuildKit, error) {
+	bin, err := Binary("buildkitd")
+	if err != nil {
+		bkMissing = true
+		return nil, err
+	}
+	if _, err := Binary("runc"); err != nil {
+		bkMissing = true
+		return nil, err
+	}
+	if os.Geteuid() != 0 {
+		bkMissing = true
+		return nil, fmt.Errorf("buildkitd with the OCI worker needs root")
+	}
+	if err := reservePorts(); err != nil {
+		return nil, err
+	}
+	// A short directory: the socket path must fit in 108 bytes.
+	dir, err := os.MkdirTemp("", "orch-bk-")
+	if err != nil {
+		return nil, err
+	}
+	var cfg strings.Builder
+	cfg.WriteString("[worker.oci]\n  enabled = true\n  gc = false\n[worker.containerd]\n  enabled = false\n")
+	for _, p := range reserved {
+		fmt.Fprintf(&cfg, "[registry.\"127.0.0.1:%d\"]\n  http = true\n  insecure = true\n", p)
+	}
+	cfgPath := filepath.Join(dir, "buildkitd.toml")
+	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o644); err != nil {
+		return nil, err
+	}
+	b := &BuildKit{
+		Addr:    "unix://" + filepath.Join(dir, "buildkitd.sock"),
+		Root:    filepath.Join(dir, "root"),
+		LogPath: filepath.Join(dir, "buildkitd.log"),
+	}
+	p, err := startProcess("buildkitd", dir, b.LogPath, bin,
+		"--config", cfgPath, "--root", b.Root, "--addr", b.Addr)
+	if err != nil {
+		return nil, err
+	}
+	sock := strings.TrimPrefix(b.Addr, "unix://")
+	err = waitFor(p, 60*time.Second, func() error {
+		c, err := net.Dial("unix", sock)
+		if err != nil {
+			return err
+		}
+		return c.Close()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("buildkitd: %w\n%s", err, tail(b.LogPath, 4000))
+	}
+	return b, nil
+}
+
+// RegistryHosts returns the host:port of every port set aside for test
+// registries; a managed buildkitd started by a test must treat them as
+// plain-HTTP registries too.
+func RegistryHosts() ([]string, error) {
+	if err := reservePorts(); err != nil {
+		return nil, err
+	}
+	hosts := make([]string, 0, registryPorts)
+	for _, p := range reserved {
+		hosts = append(hosts, fmt.Sprintf("127.0.0.1:%d", p))
+	}
+	return hosts, nil
+}

@@ -1,0 +1,210 @@
+// Package testbed starts the real daemons that orch's integration tests run
+// against: one buildkitd (OCI worker, runc) per test binary and any number of
+// distribution registries on free loopback ports, with or without htpasswd
+// basic auth. Everything lives in temporary directories and is stopped, by
+// pid, when the test binary ends.
+//
+// Outside CI a missing binary skips the test with a message saying how to set
+// the machine up; with CI=true it fails the test, because CI must never pass
+// by skipping its integration tests.
+//
+// The package shells out to the daemons and speaks HTTP to the registry; it
+// does not import BuildKit.
+package testbed
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Main runs the tests of a package and then stops every daemon this test
+// binary started. Use it from TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(testbed.Main(m)) }
+func Main(m *testing.M) int {
+	code := m.Run()
+	stopAll()
+	return code
+}
+
+// InCI reports whether the tests run under CI, where a missing daemon is a
+// failure instead of a skip.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// Unavailable skips the test, or fails it under CI, because something the
+// test needs is missing.
+func Unavailable(tb testing.TB, format string, args ...any) {
+	tb.Helper()
+	msg := fmt.Sprintf(format, args...) + " (run `go tool task setup` to install it)"
+	if InCI() {
+		tb.Fatal(msg)
+	}
+	tb.Skip(msg)
+}
+
+// RepoRoot returns the directory holding orch's go.mod.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Binary finds a daemon binary: first in the repository's bin/ directory,
+// where setup builds the pinned buildkitd, then on PATH.
+func Binary(name string) (string, error) {
+	if root, err := RepoRoot(); err == nil {
+		p := filepath.Join(root, "bin", name)
+		if st, err := os.Stat(p); err == nil && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%s is not in bin/ nor on PATH", name)
+	}
+	return p, nil
+}
+
+// process is a daemon started by this test binary.
+type process struct {
+	name string
+	cmd  *exec.Cmd
+	dir  string // removed after the process stopped
+	done chan struct{}
+}
+
+var (
+	procsMu sync.Mutex
+	procs   []*process
+)
+
+// startProcess starts a daemon in its own process group with its output in
+// logPath. The kernel sends it SIGTERM should the test binary die first.
+func startProcess(name, dir, logPath string, argv ...string) (*process, error) {
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &process{name: name, cmd: cmd, dir: dir, done: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		logFile.Close()
+		close(p.done)
+	}()
+	procsMu.Lock()
+	procs = append(procs, p)
+	procsMu.Unlock()
+	return p, nil
+}
+
+// exited reports whether the process has already ended.
+func (p *process) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop ends the process by pid: SIGTERM, then SIGKILL after a grace period,
+// and removes its directory.
+func (p *process) stop() {
+	if !p.exited() {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(15 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	}
+	if p.dir != "" {
+		if err := os.RemoveAll(p.dir); err != nil {
+			fmt.Fprintf(os.Stderr, "testbed: remove %s: %v\n", p.dir, err)
+		}
+	}
+}
+
+func stopAll() {
+	procsMu.Lock()
+	ps := procs
+	procs = nil
+	procsMu.Unlock()
+	for i := len(ps) - 1; i >= 0; i-- {
+		ps[i].stop()
+	}
+}
+
+// freePort returns a loopback TCP port that nothing listened on a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitFor polls ready until it returns nil, the process exits or the timeout
+// passes.
+func waitFor(p *process, timeout time.Duration, ready func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := ready()
+		if err == nil {
+			return nil
+		}
+		if p.exited() {
+			return fmt.Errorf("%s exited before it was ready: %v", p.name, err)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready after %s: %v", p.name, timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// tail returns the last n bytes of a file, for error messages.
+func tail(path string, n int64) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return ""
+	}
+	off := max(st.Size()-n, 0)
+	buf := make([]byte, st.Size()-off)
+	_, _ = f.ReadAt(buf, off)
+	return string(buf)
+}
