@@ -100,6 +100,14 @@ func TestEmptyPlan(t *testing.T) {
 	}
 }
 
+func TestNodeOfPlanBuiltByHand(t *testing.T) {
+	a, b := &Node{Name: "a"}, &Node{Name: "b"}
+	p := &Plan{Nodes: []*Node{a, b}}
+	if p.Node("b") != b || p.Node("c") != nil {
+		t.Errorf("Node on a plan without index: got %v, %v", p.Node("b"), p.Node("c"))
+	}
+}
+
 // randomConfig builds n targets t0000... where each links to up to k
 // targets with a larger number, so the graph is acyclic; names are
 // shuffled against the link direction so that name order and dependency

@@ -58,6 +58,15 @@ type Plan struct {
 // Node returns the node of the named target, or nil when the target is not
 // in the plan.
 func (p *Plan) Node(name string) *Node {
+	if p.index == nil {
+		// A Plan built by hand, as tests of other packages do.
+		for _, n := range p.Nodes {
+			if n.Name == name {
+				return n
+			}
+		}
+		return nil
+	}
 	if i, ok := p.index[name]; ok {
 		return p.Nodes[i]
 	}
