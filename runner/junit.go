@@ -36,12 +36,17 @@ type (
 		Time      string        `xml:"time,attr"`
 		Failure   *junitMessage `xml:"failure,omitempty"`
 		Skipped   *junitMessage `xml:"skipped,omitempty"`
-		SystemOut string        `xml:"system-out,omitempty"`
+		SystemOut *junitText    `xml:"system-out,omitempty"`
 	}
 	junitMessage struct {
 		Message string `xml:"message,attr"`
 		Type    string `xml:"type,attr,omitempty"`
-		Body    string `xml:",chardata"`
+		Body    string `xml:",cdata"`
+	}
+	// junitText is element text kept as CDATA so line breaks stay
+	// readable in the file.
+	junitText struct {
+		Body string `xml:",cdata"`
 	}
 )
 
@@ -110,14 +115,14 @@ func junitFailure(o *Outcome) *junitMessage {
 	for _, line := range tail {
 		fmt.Fprintf(&body, "> %s\n", line)
 	}
-	m.Body = body.String()
+	m.Body = xmlText(body.String())
 	return m
 }
 
 // junitBuilt lists a built target's digest and destinations as its output.
-func junitBuilt(o *Outcome) string {
+func junitBuilt(o *Outcome) *junitText {
 	if o.Result == nil {
-		return ""
+		return nil
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "status: %s\n", o.Status)
@@ -127,7 +132,21 @@ func junitBuilt(o *Outcome) string {
 	for _, d := range o.Result.Destinations {
 		fmt.Fprintf(&b, "destination: %s\n", d)
 	}
-	return b.String()
+	return &junitText{Body: xmlText(b.String())}
+}
+
+// xmlText replaces the characters XML 1.0 forbids even in CDATA (terminal
+// escapes in build output, for one) so that CI parsers accept the file.
+func xmlText(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t', r == '\n', r == '\r',
+			r >= 0x20 && r <= 0xD7FF, r >= 0xE000 && r <= 0xFFFD, r >= 0x10000 && r <= 0x10FFFF:
+			return r
+		default:
+			return '\uFFFD'
+		}
+	}, s)
 }
 
 func junitTime(s float64) string { return fmt.Sprintf("%.3f", s) }

@@ -78,6 +78,9 @@ func (l *nodeLog) Write(p []byte) (int, error) {
 func (l *nodeLog) note(format string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.file == nil {
+		return // not worth formatting
+	}
 	l.writeFile([]byte("orch: " + fmt.Sprintf(format, args...) + "\n"))
 }
 

@@ -235,14 +235,17 @@ func TestRunFailurePolicy(t *testing.T) {
 	}
 }
 
-// orderedFree delays every solve but "free" until "free" has finished.
+// orderedFree delays every solve but "free" until "free" has succeeded.
 func orderedFree(s *FakeSolver) *FakeSolver {
 	freeDone := make(chan struct{})
 	var once sync.Once
 	return &FakeSolver{SolveFunc: func(ctx context.Context, job Job) (*Result, error) {
 		if job.Node.Name == "free" {
-			defer once.Do(func() { close(freeDone) })
-			return s.SolveFunc(ctx, job)
+			res, err := s.SolveFunc(ctx, job)
+			if err == nil {
+				once.Do(func() { close(freeDone) })
+			}
+			return res, err
 		}
 		<-freeDone
 		return s.SolveFunc(ctx, job)

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -16,7 +17,8 @@ import (
 // note names the failure that caused them.
 func (r *Report) WriteSummary(w io.Writer) error {
 	ew := &errWriter{w: w}
-	tw := tabwriter.NewWriter(ew, 0, 8, 2, ' ', 0)
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "TARGET\tSTATUS\tDURATION\tCACHED\tDIGEST\tDESTINATIONS\tNOTE")
 	for i := range r.Outcomes {
 		o := &r.Outcomes[i]
@@ -38,6 +40,10 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", o.Name, o.Status, dur, steps, digest, dests, summaryNote(o))
 	}
 	tw.Flush()
+	// tabwriter pads an empty last cell; trailing blanks only trouble diffs.
+	for line := range strings.Lines(table.String()) {
+		fmt.Fprintln(ew, strings.TrimRight(line, " \n"))
+	}
 
 	fmt.Fprintf(ew, "\n%s: %s in %s\n", plural(len(r.Outcomes), "target"), r.countsLine(), formatDuration(r.Duration))
 	for _, o := range r.Failed() {

@@ -1,0 +1,319 @@
+package runner
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// The run report's schema lives with the file format's schema; this
+// package's tests keep it in sync with the Go types that write reports.
+var schemaPath = filepath.Join("..", "schema", "report.schema.json")
+
+func loadSchema(t *testing.T) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(schemaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s map[string]any
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatalf("parse %s: %v", schemaPath, err)
+	}
+	return s
+}
+
+// schemaKeywords is the subset of JSON Schema (2020-12) that validate
+// implements; the schema may use nothing else, so that what it promises
+// is what the tests check.
+var schemaKeywords = map[string]bool{
+	"$schema": true, "title": true, "description": true, "$defs": true, "$ref": true,
+	"type": true, "properties": true, "required": true, "additionalProperties": true,
+	"items": true, "enum": true, "const": true, "minimum": true, "format": true,
+}
+
+// resolve follows a local "$ref": "#/$defs/name".
+func resolve(root, s map[string]any) (map[string]any, error) {
+	ref, ok := s["$ref"].(string)
+	if !ok {
+		return s, nil
+	}
+	name, ok := strings.CutPrefix(ref, "#/$defs/")
+	defs, _ := root["$defs"].(map[string]any)
+	target, found := defs[name].(map[string]any)
+	if !ok || !found {
+		return nil, fmt.Errorf("unresolvable $ref %q", ref)
+	}
+	return target, nil
+}
+
+// validate checks doc (decoded with encoding/json) against schema s and
+// returns every problem found, each prefixed with its JSON path.
+func validate(root, s map[string]any, doc any, path string) []string {
+	s, err := resolve(root, s)
+	if err != nil {
+		return []string{path + ": " + err.Error()}
+	}
+	var errs []string
+	fail := func(format string, args ...any) { errs = append(errs, path+": "+fmt.Sprintf(format, args...)) }
+	for k := range s {
+		if !schemaKeywords[k] {
+			fail("schema uses unsupported keyword %q", k)
+		}
+	}
+	if typ, ok := s["type"].(string); ok && !hasType(doc, typ) {
+		fail("got %s, want %s", jsonType(doc), typ)
+		return errs
+	}
+	if c, ok := s["const"]; ok && !reflect.DeepEqual(c, doc) {
+		fail("got %v, want the constant %v", doc, c)
+	}
+	if enum, ok := s["enum"].([]any); ok && !slices.ContainsFunc(enum, func(e any) bool { return reflect.DeepEqual(e, doc) }) {
+		fail("%v is not one of %v", doc, enum)
+	}
+	if minimum, ok := s["minimum"].(float64); ok {
+		if n, isNum := doc.(float64); isNum && n < minimum {
+			fail("%v is below the minimum %v", n, minimum)
+		}
+	}
+	if s["format"] == "date-time" {
+		if str, ok := doc.(string); ok {
+			if _, err := time.Parse(time.RFC3339Nano, str); err != nil {
+				fail("%q is not a date-time", str)
+			}
+		}
+	}
+	if obj, ok := doc.(map[string]any); ok {
+		props, _ := s["properties"].(map[string]any)
+		for _, r := range s["required"].([]any) {
+			if _, ok := obj[r.(string)]; !ok {
+				fail("missing required property %q", r)
+			}
+		}
+		for _, k := range sortedKeys(obj) {
+			sub, ok := props[k].(map[string]any)
+			if !ok {
+				if s["additionalProperties"] == false {
+					fail("property %q is not allowed", k)
+				}
+				continue
+			}
+			errs = append(errs, validate(root, sub, obj[k], path+"."+k)...)
+		}
+	}
+	if arr, ok := doc.([]any); ok {
+		if items, ok := s["items"].(map[string]any); ok {
+			for i, v := range arr {
+				errs = append(errs, validate(root, items, v, fmt.Sprintf("%s[%d]", path, i))...)
+			}
+		}
+	}
+	return errs
+}
+
+func hasType(v any, typ string) bool {
+	switch typ {
+	case "integer":
+		n, ok := v.(float64)
+		return ok && n == math.Trunc(n)
+	case "number":
+		_, ok := v.(float64)
+		return ok
+	default:
+		return jsonType(v) == typ
+	}
+}
+
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case float64:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	default:
+		return fmt.Sprintf("%T", v)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// TestValidatorRejects proves the validator can fail: each broken document
+// must give exactly the expected problem.
+func TestValidatorRejects(t *testing.T) {
+	schema := loadSchema(t)
+	for _, tc := range []struct {
+		name   string
+		mutate func(doc map[string]any)
+		want   string
+	}{
+		{"missing field", func(d map[string]any) { delete(d, "jobs") }, `$: missing required property "jobs"`},
+		{"extra field", func(d map[string]any) { d["colour"] = "red" }, `$: property "colour" is not allowed`},
+		{"wrong version", func(d map[string]any) { d["version"] = 2.0 }, "$.version: got 2, want the constant 1"},
+		{"bad status", func(d map[string]any) { target(d, 0)["status"] = "exploded" }, "$.targets[0].status: exploded is not one of [built cached failed skipped cancelled]"},
+		{"wrong type", func(d map[string]any) { d["jobs"] = "many" }, "$.jobs: got string, want integer"},
+		{"fraction", func(d map[string]any) { d["jobs"] = 1.5 }, "$.jobs: got number, want integer"},
+		{"negative", func(d map[string]any) { d["retries"] = -1.0 }, "$.retries: -1 is below the minimum 0"},
+		{"bad time", func(d map[string]any) { d["started"] = "yesterday" }, `$.started: "yesterday" is not a date-time`},
+		{"nested extra", func(d map[string]any) { target(d, 2)["error"].(map[string]any)["hint"] = "x" }, `$.targets[2].error: property "hint" is not allowed`},
+		{"attempt item", func(d map[string]any) {
+			delete(target(d, 1)["attempts"].([]any)[1].(map[string]any), "number")
+		}, `$.targets[1].attempts[1]: missing required property "number"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			if err := sampleReport().WriteJSON(&b); err != nil {
+				t.Fatal(err)
+			}
+			var doc map[string]any
+			if err := json.Unmarshal([]byte(b.String()), &doc); err != nil {
+				t.Fatal(err)
+			}
+			tc.mutate(doc)
+			got := validate(schema, schema, doc, "$")
+			if diff := cmp.Diff([]string{tc.want}, got); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func target(doc map[string]any, i int) map[string]any {
+	return doc["targets"].([]any)[i].(map[string]any)
+}
+
+// TestSchemaInSync walks the Go types that WriteJSON encodes and the
+// schema side by side: every field must be a property of the right type,
+// a field without omitempty must be required and the other way round, and
+// objects must refuse unknown properties. Adding, removing or renaming a
+// field on either side fails here.
+func TestSchemaInSync(t *testing.T) {
+	root := loadSchema(t)
+	checkSync(t, root, root, reflect.TypeFor[reportJSON](), "$")
+
+	// Values the types cannot express.
+	if got := root["properties"].(map[string]any)["version"].(map[string]any)["const"]; got != float64(ReportVersion) {
+		t.Errorf("schema version const = %v, ReportVersion = %d", got, ReportVersion)
+	}
+	var runStatuses []any
+	for _, r := range []*Report{
+		{Outcomes: []Outcome{{Status: StatusBuilt}}},
+		{Outcomes: []Outcome{{Status: StatusFailed}}},
+		{Interrupted: true},
+	} {
+		runStatuses = append(runStatuses, r.Status())
+	}
+	if diff := cmp.Diff(runStatuses, root["properties"].(map[string]any)["status"].(map[string]any)["enum"]); diff != "" {
+		t.Errorf("run status enum (-Go +schema):\n%s", diff)
+	}
+}
+
+var (
+	timeType   = reflect.TypeFor[time.Time]()
+	statusType = reflect.TypeFor[Status]()
+)
+
+func checkSync(t *testing.T, root, s map[string]any, typ reflect.Type, path string) {
+	t.Helper()
+	s, err := resolve(root, s)
+	if err != nil {
+		t.Errorf("%s: %v", path, err)
+		return
+	}
+	wantType := func(want string) {
+		if got, _ := s["type"].(string); got != want {
+			t.Errorf("%s: schema type %q, Go type %s wants %q", path, got, typ, want)
+		}
+	}
+	switch {
+	case typ == timeType:
+		wantType("string")
+		if s["format"] != "date-time" {
+			t.Errorf("%s: time field without format date-time", path)
+		}
+	case typ == statusType:
+		var want []any
+		for _, st := range Statuses {
+			want = append(want, string(st))
+		}
+		if diff := cmp.Diff(want, s["enum"]); diff != "" {
+			t.Errorf("%s: status enum (-Go +schema):\n%s", path, diff)
+		}
+	case typ.Kind() == reflect.Pointer:
+		checkSync(t, root, s, typ.Elem(), path)
+	case typ.Kind() == reflect.Slice:
+		wantType("array")
+		items, _ := s["items"].(map[string]any)
+		checkSync(t, root, items, typ.Elem(), path+"[]")
+	case typ.Kind() == reflect.Struct:
+		wantType("object")
+		if s["additionalProperties"] != false {
+			t.Errorf("%s: object schema must set additionalProperties to false", path)
+		}
+		props, _ := s["properties"].(map[string]any)
+		var goFields, goRequired []string
+		for f := range typ.Fields() {
+			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+			goFields = append(goFields, name)
+			if opts != "omitempty" {
+				goRequired = append(goRequired, name)
+			}
+			sub, ok := props[name].(map[string]any)
+			if !ok {
+				continue // reported by the comparison below
+			}
+			checkSync(t, root, sub, f.Type, path+"."+name)
+		}
+		var schemaRequired []string
+		for _, r := range s["required"].([]any) {
+			schemaRequired = append(schemaRequired, r.(string))
+		}
+		sort.Strings(goFields)
+		sort.Strings(goRequired)
+		sort.Strings(schemaRequired)
+		if diff := cmp.Diff(goFields, sortedKeys(props)); diff != "" {
+			t.Errorf("%s: properties (-Go +schema):\n%s", path, diff)
+		}
+		if diff := cmp.Diff(goRequired, schemaRequired); diff != "" {
+			t.Errorf("%s: required (-Go +schema):\n%s", path, diff)
+		}
+	case typ.Kind() == reflect.String:
+		if _, isConst := s["const"]; !isConst && s["enum"] == nil {
+			wantType("string")
+		}
+	case typ.Kind() == reflect.Int:
+		if _, isConst := s["const"]; !isConst {
+			wantType("integer")
+		}
+	case typ.Kind() == reflect.Float64:
+		wantType("number")
+	case typ.Kind() == reflect.Bool:
+		wantType("boolean")
+	default:
+		t.Errorf("%s: Go type %s has no schema mapping in this test", path, typ)
+	}
+}
