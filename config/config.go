@@ -15,8 +15,14 @@ type Config struct {
 	Groups map[string]*Group
 	// Variables lists the declared variables in declaration order.
 	Variables []*Variable
-	// Files lists the files read, in the order given.
+	// Files lists the files read, in the order given ("<stdin>" for -).
 	Files []string
+	// Sources holds the content of every file read, by the name in Files,
+	// so diagnostics can be rendered with source snippets.
+	Sources map[string][]byte
+
+	// print keeps bake's unresolved view of every target for PrintJSON.
+	print *printData
 }
 
 // Variable is a declared variable with its final value.

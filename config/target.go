@@ -52,6 +52,9 @@ type Target struct {
 	// "output", ...) to the range of the expression that set it last, so
 	// later phases can point at the exact line.
 	AttrRanges map[string]hcl.Range
+	// ContextRanges maps each contexts key to the range of the value that
+	// set it, so a `target:` link can be reported at its own line.
+	ContextRanges map[string]hcl.Range
 }
 
 // Entry is one item of a list attribute that bake accepts either as a CSV

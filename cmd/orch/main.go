@@ -113,6 +113,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ExitErrHandler: func(*cli.Context, error) {},
 		Commands: []*cli.Command{
 			versionCommand(),
+			printCommand(),
 		},
 	}
 }

@@ -1,0 +1,469 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// namePattern is bake's rule for target and group names.
+var namePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
+
+// expand is phase 4: every target block gets its names, a matrix one per
+// combination, and every group block its label.
+func (l *loader) expand() {
+	for _, rb := range l.blocks {
+		label := rb.block.Labels[0]
+		lrng := rb.block.LabelRanges[0]
+		if !namePattern.MatchString(label) {
+			l.add(errorDiag("Invalid name", fmt.Sprintf("%s name %q is invalid: only letters, digits, \"_\" and \"-\" are allowed.", capitalize(rb.kind), label), &lrng))
+			continue
+		}
+		if rb.kind == "group" {
+			l.addInstance(&instance{raw: rb, name: label, ectx: l.ectx})
+			continue
+		}
+		names, ctxs, ok := l.matrixNames(rb)
+		if !ok {
+			continue
+		}
+		for i, name := range names {
+			l.addInstance(&instance{raw: rb, name: name, ectx: ctxs[i]})
+		}
+		if !(len(names) == 1 && names[0] == label) {
+			if _, seen := l.renamed[label]; !seen {
+				l.renameOrder = append(l.renameOrder, label)
+			}
+			l.renamed[label] = append(l.renamed[label], names...)
+		}
+	}
+}
+
+func (l *loader) addInstance(in *instance) {
+	in.states = map[string]state{}
+	m, order := l.targets, &l.targetNames
+	if in.raw.kind == "group" {
+		m, order = l.groups, &l.groupNames
+	}
+	if _, seen := m[in.name]; !seen {
+		*order = append(*order, in.name)
+	}
+	m[in.name] = append(m[in.name], in)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// matrixNames expands a target block. Keys are taken in sorted order and
+// combined as bake combines them, so the result is always one of the
+// orders bake could produce, and always the same one.
+func (l *loader) matrixNames(rb *rawBlock) ([]string, []*hcl.EvalContext, bool) {
+	label := rb.block.Labels[0]
+	mattr, hasMatrix := rb.attrs["matrix"]
+	nattr, hasName := rb.attrs["name"]
+	if !hasMatrix {
+		if hasName {
+			l.add(errorDiag("Name without matrix", fmt.Sprintf("Target %q sets name, which only names the targets a matrix expands to. Add a matrix or remove name.", label), nattr.NameRange.Ptr()))
+			return nil, nil, false
+		}
+		return []string{label}, []*hcl.EvalContext{l.ectx}, true
+	}
+	if diags := l.deps(l.ectx, mattr.Expr, nil); diags.HasErrors() {
+		l.add(dropReported(diags)...)
+		return nil, nil, false
+	}
+	mv, diags := mattr.Expr.Value(l.ectx)
+	l.add(diags...)
+	if diags.HasErrors() {
+		return nil, nil, false
+	}
+	mv, _ = mv.UnmarkDeep()
+	if mv.IsNull() || !mv.IsWhollyKnown() || !(mv.Type().IsObjectType() || mv.Type().IsMapType()) {
+		l.add(errorDiag("Invalid matrix", "The matrix must be an object of lists, e.g. {tgt = [\"a\", \"b\"]}.", mattr.Expr.Range().Ptr()))
+		return nil, nil, false
+	}
+	values := mv.AsValueMap()
+	keys := sortedKeys(values)
+	ctxs := []*hcl.EvalContext{l.ectx}
+	for _, k := range keys {
+		v := values[k]
+		if v.IsNull() || !v.CanIterateElements() || v.Type().IsObjectType() || v.Type().IsMapType() {
+			l.add(errorDiag("Invalid matrix", fmt.Sprintf("Matrix value %q must be a list.", k), mattr.Expr.Range().Ptr()))
+			return nil, nil, false
+		}
+		var next []*hcl.EvalContext
+		for _, item := range v.AsValueSlice() {
+			for _, c := range ctxs {
+				child := l.ectx.NewChild()
+				child.Variables = map[string]cty.Value{}
+				if c != l.ectx {
+					for kk, vv := range c.Variables {
+						child.Variables[kk] = vv
+					}
+				}
+				child.Variables[k] = item
+				next = append(next, child)
+			}
+		}
+		ctxs = next
+	}
+	if len(ctxs) == 0 {
+		l.add(warnDiag("Empty matrix", fmt.Sprintf("The matrix of target %q has an empty list, so it produces no targets.", label), mattr.Expr.Range().Ptr()))
+		return nil, nil, true
+	}
+	if !hasName {
+		// Without a name every combination would be called label; bake
+		// merges them into one target, so orch does too, with a warning.
+		if len(ctxs) > 1 {
+			l.add(errorDiag("Matrix without name", fmt.Sprintf("Target %q has a matrix of %d combinations but no name, so they would all be called %q. Add name, e.g. name = \"%s-${...}\".", label, len(ctxs), label, label), mattr.NameRange.Ptr()))
+			return nil, nil, false
+		}
+		return []string{label}, ctxs, true
+	}
+	names := make([]string, 0, len(ctxs))
+	seen := map[string]bool{}
+	for _, c := range ctxs {
+		if diags := l.deps(c, nattr.Expr, nil); diags.HasErrors() {
+			l.add(dropReported(diags)...)
+			return nil, nil, false
+		}
+		nv, diags := nattr.Expr.Value(c)
+		l.add(diags...)
+		if diags.HasErrors() {
+			return nil, nil, false
+		}
+		name, ok, err := decodeString(nv)
+		if err != nil || !ok {
+			l.add(errorDiag("Invalid name", "The name of a matrix target must be a string.", nattr.Expr.Range().Ptr()))
+			return nil, nil, false
+		}
+		if !namePattern.MatchString(name) {
+			l.add(errorDiag("Invalid name", fmt.Sprintf("Matrix target name %q is invalid: only letters, digits, \"_\" and \"-\" are allowed. Use sanitize() to clean values.", name), nattr.Expr.Range().Ptr()))
+			return nil, nil, false
+		}
+		if seen[name] {
+			l.add(errorDiag("Duplicate target name", fmt.Sprintf("The matrix of target %q gives the name %q to two combinations; include every matrix key in name.", label, name), nattr.Expr.Range().Ptr()))
+			return nil, nil, false
+		}
+		seen[name] = true
+		names = append(names, name)
+	}
+	return names, ctxs, true
+}
+
+// evaluate is phase 5: every attribute of every instance.
+func (l *loader) evaluate() {
+	for _, name := range l.targetNames {
+		for _, in := range l.targets[name] {
+			l.evalTarget(in)
+		}
+	}
+	for _, name := range l.groupNames {
+		for _, in := range l.groups[name] {
+			l.evalGroup(in)
+		}
+	}
+}
+
+// evalTarget evaluates every attribute of a target instance.
+func (l *loader) evalTarget(in *instance) {
+	if in.bake == nil {
+		in.bake = &bakeTarget{Name: in.name}
+		in.ok = true
+	}
+	for _, a := range TargetAttributes {
+		if a.Name == "matrix" || a.Name == "name" {
+			continue
+		}
+		if _, ok := in.raw.attrs[a.Name]; ok {
+			l.targetAttr(in, a.Name)
+		}
+	}
+}
+
+// targetAttr evaluates one attribute of a target instance on demand and
+// reports whether it succeeded.
+func (l *loader) targetAttr(in *instance, name string) bool {
+	if in.bake == nil {
+		in.bake = &bakeTarget{Name: in.name}
+		in.ok = true
+	}
+	switch in.states[name] {
+	case resolved:
+		return true
+	case failed:
+		return false
+	case inProgress:
+		return false
+	}
+	attr, ok := in.raw.attrs[name]
+	if !ok {
+		in.states[name] = resolved
+		return true
+	}
+	in.states[name] = inProgress
+	v, ok := l.evalExpr(in, attr.Expr)
+	if ok {
+		if err := setTargetAttr(in.bake, name, v, in.raw.file.dir); err != nil {
+			l.add(errorDiag(fmt.Sprintf("Invalid value for %q", name), err.Error(), attr.Expr.Range().Ptr()))
+			ok = false
+		}
+	}
+	if !ok {
+		in.states[name] = failed
+		in.ok = false
+		return false
+	}
+	if in.bake.ranges == nil {
+		in.bake.ranges = map[string]hcl.Range{}
+	}
+	in.bake.ranges[name] = attr.Expr.Range()
+	if name == "contexts" {
+		in.bake.contextRanges = contextKeyRanges(attr.Expr, in.bake.Contexts)
+	}
+	in.states[name] = resolved
+	return true
+}
+
+// contextKeyRanges finds the range of each key's value in a contexts
+// object literal; keys computed some other way get the whole expression.
+func contextKeyRanges(expr hcl.Expression, contexts map[string]string) map[string]hcl.Range {
+	out := make(map[string]hcl.Range, len(contexts))
+	for k := range contexts {
+		out[k] = expr.Range()
+	}
+	pairs, diags := hcl.ExprMap(expr)
+	if diags.HasErrors() {
+		return out
+	}
+	for _, p := range pairs {
+		key, d := p.Key.Value(nil)
+		if d.HasErrors() || key.Type() != cty.String || key.IsNull() {
+			if kw := hcl.ExprAsKeyword(p.Key); kw != "" {
+				if _, ok := out[kw]; ok {
+					out[kw] = p.Value.Range()
+				}
+			}
+			continue
+		}
+		if _, ok := out[key.AsString()]; ok {
+			out[key.AsString()] = p.Value.Range()
+		}
+	}
+	return out
+}
+
+// evalExpr evaluates an attribute expression of an instance, resolving the
+// variables and block references it uses first.
+func (l *loader) evalExpr(in *instance, expr hcl.Expression) (cty.Value, bool) {
+	var refs []blockRef
+	diags := l.deps(in.ectx, expr, &refs)
+	if diags.HasErrors() {
+		l.add(dropReported(diags)...)
+		return cty.NilVal, false
+	}
+	ctx := in.ectx
+	if len(refs) > 0 {
+		vars, ok := l.refVariables(in, refs)
+		if !ok {
+			return cty.NilVal, false
+		}
+		ctx = in.ectx.NewChild()
+		ctx.Variables = vars
+	}
+	v, diags := expr.Value(ctx)
+	if diags.HasErrors() {
+		l.add(diags...)
+		return cty.NilVal, false
+	}
+	return v, true
+}
+
+// refVariables builds the `target` and `group` objects an expression
+// needs, holding only the blocks and attributes it refers to.
+func (l *loader) refVariables(from *instance, refs []blockRef) (map[string]cty.Value, bool) {
+	objs := map[string]map[string]map[string]cty.Value{"target": {}, "group": {}}
+	ok := true
+	for _, ref := range refs {
+		insts := l.targets[ref.name]
+		names, attrs := l.targetNames, TargetAttributes
+		if ref.kind == "group" {
+			insts, names, attrs = l.groups[ref.name], l.groupNames, GroupAttributes
+		}
+		if len(insts) == 0 {
+			l.add(errorDiag(fmt.Sprintf("Unknown %s", ref.kind), fmt.Sprintf("There is no %s named %q.%s", ref.kind, ref.name, didYouMean(ref.name, names)), ref.rng.Ptr()))
+			ok = false
+			continue
+		}
+		wanted := []string{ref.attr}
+		if ref.attr == "" {
+			wanted = append(attributeNames(attrs), "name")
+		} else if ref.attr != "name" && !contains(attributeNames(attrs), ref.attr) {
+			l.add(errorDiag(fmt.Sprintf("Unknown %s attribute", ref.kind), fmt.Sprintf("Unknown %s attribute %q;%s", ref.kind, ref.attr, suggestionOr(ref.attr, attributeNames(attrs), " it cannot be referenced.")), ref.rng.Ptr()))
+			ok = false
+			continue
+		}
+		obj := objs[ref.kind][ref.name]
+		if obj == nil {
+			obj = map[string]cty.Value{}
+			objs[ref.kind][ref.name] = obj
+		}
+		for _, a := range wanted {
+			if a == "matrix" {
+				continue
+			}
+			if _, done := obj[a]; done {
+				continue
+			}
+			v, vok := l.refAttr(from, ref, insts, a)
+			if !vok {
+				ok = false
+				continue
+			}
+			obj[a] = v
+		}
+	}
+	if !ok {
+		return nil, false
+	}
+	vars := map[string]cty.Value{}
+	for kind, m := range objs {
+		if len(m) == 0 {
+			continue
+		}
+		o := make(map[string]cty.Value, len(m))
+		for name, attrs := range m {
+			o[name] = cty.ObjectVal(attrs)
+		}
+		vars[kind] = cty.ObjectVal(o)
+	}
+	return vars, true
+}
+
+// refAttr returns the value of one attribute of the blocks named by ref:
+// the last block (in file order) that sets it wins, as when blocks merge.
+func (l *loader) refAttr(from *instance, ref blockRef, insts []*instance, attr string) (cty.Value, bool) {
+	if ref.kind == "group" {
+		in := insts[len(insts)-1]
+		if attr == "name" {
+			return cty.StringVal(in.name), true
+		}
+		if in.states[attr] == inProgress {
+			l.add(errorDiag("Reference cycle", fmt.Sprintf("group.%s.%s refers to itself.", ref.name, attr), ref.rng.Ptr()))
+			return cty.NilVal, false
+		}
+		if !l.groupAttr(in, attr) {
+			return cty.NilVal, false
+		}
+		if attr == "description" {
+			return cty.StringVal(in.group.Description), true
+		}
+		return listVal(in.group.Targets), true
+	}
+	owner := insts[len(insts)-1]
+	for i := len(insts) - 1; i >= 0; i-- {
+		if _, ok := insts[i].raw.attrs[attr]; ok {
+			owner = insts[i]
+			break
+		}
+	}
+	if owner.states[attr] == inProgress {
+		what := fmt.Sprintf("target.%s.%s", ref.name, attr)
+		l.add(errorDiag("Reference cycle", fmt.Sprintf("%s refers to itself, directly or through other references. Give one of the attributes a value that does not depend on the others.", what), ref.rng.Ptr()))
+		return cty.NilVal, false
+	}
+	if !l.targetAttr(owner, attr) {
+		return cty.NilVal, false
+	}
+	return refValue(owner.bake, attr), true
+}
+
+// evalGroup evaluates a group instance.
+func (l *loader) evalGroup(in *instance) {
+	if _, ok := in.raw.attrs["targets"]; !ok {
+		l.add(errorDiag("Missing targets", fmt.Sprintf("Group %q needs targets, the list of targets and groups it builds.", in.name), in.raw.block.DefRange.Ptr()))
+		in.ok = false
+		return
+	}
+	for _, a := range GroupAttributes {
+		l.groupAttr(in, a.Name)
+	}
+}
+
+// groupAttr evaluates one attribute of a group instance on demand.
+func (l *loader) groupAttr(in *instance, name string) bool {
+	if in.group == nil {
+		in.group = &Group{Name: in.name, DefRange: in.raw.block.DefRange}
+		in.ok = true
+	}
+	switch in.states[name] {
+	case resolved:
+		return true
+	case failed, inProgress:
+		return false
+	}
+	attr, ok := in.raw.attrs[name]
+	if !ok {
+		in.states[name] = resolved
+		return true
+	}
+	in.states[name] = inProgress
+	v, ok := l.evalExpr(in, attr.Expr)
+	if ok {
+		v, _ = v.UnmarkDeep()
+		var err error
+		switch name {
+		case "description":
+			in.group.Description, _, err = decodeString(v)
+		case "targets":
+			var ts []string
+			ts, err = decodeStringList(v)
+			if ts == nil && err == nil {
+				ts = []string{}
+			}
+			in.group.Targets = dedupStrings(ts)
+		}
+		if err != nil {
+			l.add(errorDiag(fmt.Sprintf("Invalid value for %q", name), err.Error(), attr.Expr.Range().Ptr()))
+			ok = false
+		}
+	}
+	if !ok {
+		in.states[name] = failed
+		in.ok = false
+		return false
+	}
+	in.states[name] = resolved
+	return true
+}
+
+// dedupStrings drops repeated names keeping the first, and keeps an empty
+// list non-nil (bake prints [] for it).
+func dedupStrings(s []string) []string {
+	if s == nil {
+		return nil
+	}
+	out := make([]string, 0, len(s))
+	seen := make(map[string]bool, len(s))
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// sortedStrings returns a sorted copy.
+func sortedStrings(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,210 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	hcljson "github.com/hashicorp/hcl/v2/json"
+)
+
+// StdinName is the file name that reads the definition from Options.Stdin.
+const StdinName = "-"
+
+// stdinDisplayName names standard input in diagnostics.
+const stdinDisplayName = "<stdin>"
+
+// DefaultFiles are the names looked up, in this order, when Options.Files is
+// empty: orch's own names first; when none of them exists, every bake
+// default name that exists is read, in bake's order.
+var DefaultFiles = []string{"orch.hcl", "orch.json"}
+
+// bakeDefaultFiles are bake's default names (compose files excepted: orch
+// reads HCL and JSON only).
+var bakeDefaultFiles = []string{
+	"docker-bake.json",
+	"docker-bake.hcl",
+	"docker-bake.override.json",
+	"docker-bake.override.hcl",
+}
+
+// Options are the inputs of Load. The zero value loads the default files of
+// the current directory with no overrides and no environment.
+type Options struct {
+	// Files are the files to read, merged in order; "-" reads Stdin.
+	// Empty means the default files of WorkDir (see DefaultFiles).
+	Files []string
+	// Stdin is read when Files contains "-".
+	Stdin io.Reader
+	// Vars are variable values from --var NAME=VALUE; they take
+	// precedence over the environment.
+	Vars map[string]string
+	// Sets are --set overrides, "PATTERN.KEY[.SUB]=VALUE" or
+	// "PATTERN.KEY+=VALUE", applied in order.
+	Sets []string
+	// Env is the environment as os.Environ returns it. Variables read
+	// their overrides from it (unless it sets
+	// BUILDX_BAKE_DISABLE_VARS_ENV_LOOKUP), and print reads
+	// SOURCE_DATE_EPOCH from it.
+	Env []string
+	// WorkDir is the directory relative paths given on the command line
+	// and default file names are relative to; "" is the process's
+	// working directory.
+	WorkDir string
+	// LocalPlatform is the value of BAKE_LOCAL_PLATFORM; "" means the
+	// platform orch runs on, e.g. "linux/amd64".
+	LocalPlatform string
+	// CmdContext is the value of BAKE_CMD_CONTEXT; "" means "cwd://".
+	CmdContext string
+}
+
+// file is one parsed input file.
+type file struct {
+	name string // as given, or <stdin>
+	dir  string // absolute directory paths in it are relative to
+	hcl  *hcl.File
+}
+
+// Load reads, merges and evaluates the files opts names. It returns every
+// problem found as diagnostics (errors and warnings); when they contain an
+// error the Config may be incomplete, but it is never nil and its Sources
+// always hold the files read, so callers can render the diagnostics with
+// source snippets.
+func Load(opts Options) (*Config, hcl.Diagnostics) {
+	cfg := &Config{Targets: map[string]*Target{}, Groups: map[string]*Group{}, Sources: map[string][]byte{}}
+	workDir, err := absWorkDir(opts.WorkDir)
+	if err != nil {
+		return cfg, hcl.Diagnostics{errorDiag("Cannot resolve the working directory", err.Error(), nil)}
+	}
+	files, diags := readFiles(opts, workDir, cfg)
+	if diags.HasErrors() {
+		return cfg, diags
+	}
+	l := newLoader(opts, workDir, files, cfg)
+	diags = append(diags, l.run()...)
+	return cfg, diags
+}
+
+func absWorkDir(dir string) (string, error) {
+	if dir == "" {
+		return os.Getwd()
+	}
+	return filepath.Abs(dir)
+}
+
+// readFiles reads and parses every input file, collecting the syntax errors
+// of all of them before giving up.
+func readFiles(opts Options, workDir string, cfg *Config) ([]*file, hcl.Diagnostics) {
+	names := opts.Files
+	if len(names) == 0 {
+		names = defaultFiles(workDir)
+		if len(names) == 0 {
+			return nil, hcl.Diagnostics{errorDiag("No definition file found",
+				fmt.Sprintf("None of %s exists in %s. Create orch.hcl, or name a file with -f.",
+					strings.Join(append(append([]string(nil), DefaultFiles...), bakeDefaultFiles...), ", "), workDir), nil)}
+		}
+	}
+	var diags hcl.Diagnostics
+	var files []*file
+	stdinRead := false
+	for _, name := range names {
+		var data []byte
+		var err error
+		display, dir := name, workDir
+		if name == StdinName {
+			display = stdinDisplayName
+			if stdinRead {
+				diags = append(diags, errorDiag("Standard input named twice", "\"-f -\" can be given once: standard input can only be read once.", nil))
+				continue
+			}
+			stdinRead = true
+			if opts.Stdin == nil {
+				data = nil
+			} else {
+				data, err = io.ReadAll(opts.Stdin)
+			}
+		} else {
+			path := name
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(workDir, path)
+			}
+			dir = filepath.Dir(path)
+			data, err = os.ReadFile(path)
+		}
+		if err != nil {
+			diags = append(diags, errorDiag("Cannot read definition file", fmt.Sprintf("Reading %s: %v.", name, err), nil))
+			continue
+		}
+		cfg.Files = append(cfg.Files, display)
+		cfg.Sources[display] = data
+		f, fdiags := parseFile(data, display)
+		diags = append(diags, fdiags...)
+		if f != nil {
+			files = append(files, &file{name: display, dir: dir, hcl: f})
+		}
+	}
+	return files, diags
+}
+
+// defaultFiles returns the default files present in dir.
+func defaultFiles(dir string) []string {
+	var found []string
+	for _, group := range [][]string{DefaultFiles, bakeDefaultFiles} {
+		for _, n := range group {
+			if st, err := os.Stat(filepath.Join(dir, n)); err == nil && !st.IsDir() {
+				found = append(found, n)
+			}
+		}
+		if len(found) > 0 {
+			return found
+		}
+	}
+	return nil
+}
+
+// parseFile parses HCL native syntax or HCL JSON: by extension, and for
+// other names (stdin included) HCL first, then JSON, as bake does.
+func parseFile(data []byte, name string) (*hcl.File, hcl.Diagnostics) {
+	switch {
+	case strings.HasSuffix(name, ".json"):
+		return hcljson.Parse(data, name)
+	case strings.HasSuffix(name, ".hcl"):
+		return hclsyntax.ParseConfig(data, name, hcl.InitialPos)
+	}
+	f, diags := hclsyntax.ParseConfig(data, name, hcl.InitialPos)
+	if !diags.HasErrors() {
+		return f, diags
+	}
+	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && (trimmed[0] == '{') {
+		if jf, jdiags := hcljson.Parse(data, name); !jdiags.HasErrors() {
+			return jf, jdiags
+		}
+	}
+	return nil, diags
+}
+
+// defaultLocalPlatform is the platform orch runs on in the form bake gives
+// BAKE_LOCAL_PLATFORM.
+func defaultLocalPlatform() string {
+	p := runtime.GOOS + "/" + runtime.GOARCH
+	if runtime.GOARCH == "arm" {
+		p += "/v7"
+	}
+	return p
+}
+
+// errorDiag builds an error diagnostic.
+func errorDiag(summary, detail string, subject *hcl.Range) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: subject}
+}
+
+// warnDiag builds a warning diagnostic.
+func warnDiag(summary, detail string, subject *hcl.Range) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: summary, Detail: detail, Subject: subject}
+}

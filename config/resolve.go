@@ -1,0 +1,375 @@
+package config
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// finish is phase 6: merge same-name blocks, apply inherits and overrides,
+// check the names targets refer to, and fill the Config.
+func (l *loader) finish() {
+	for _, name := range l.targetNames {
+		own := &bakeTarget{Name: name}
+		for _, in := range l.targets[name] {
+			own.merge(in.bake)
+		}
+		l.own[name] = own
+	}
+	l.parseSets()
+	if l.diags.HasErrors() {
+		return
+	}
+	for _, name := range l.targetNames {
+		l.resolveTarget(name, nil)
+	}
+	if l.diags.HasErrors() {
+		return
+	}
+	l.cfg.print = &printData{env: l.env, targets: map[string]*bakeTarget{}, workDir: l.workDir}
+	for _, name := range l.targetNames {
+		bt := finalBake(l.resolved[name])
+		l.cfg.print.targets[name] = bt
+		l.cfg.Targets[name] = l.toTarget(name, bt)
+	}
+	for _, name := range l.groupNames {
+		insts := l.groups[name]
+		// As in bake, a later group of the same name replaces an earlier one.
+		g := *insts[len(insts)-1].group
+		g.DefRange = insts[0].raw.block.DefRange
+		l.cfg.Groups[name] = &g
+		l.cfg.print.groupOrder = append(l.cfg.print.groupOrder, name)
+	}
+	for _, label := range l.renameOrder {
+		if _, exists := l.cfg.Groups[label]; exists {
+			continue
+		}
+		first := l.targets[l.renamed[label][0]]
+		var rng hcl.Range
+		if len(first) > 0 {
+			rng = first[0].raw.block.DefRange
+		}
+		l.cfg.Groups[label] = &Group{Name: label, Targets: dedupStrings(l.renamed[label]), DefRange: rng}
+		l.cfg.print.groupOrder = append(l.cfg.print.groupOrder, label)
+	}
+	l.checkNames()
+}
+
+// resolveTarget computes a target as bake's ResolveTarget does: the merge
+// of its parents (each resolved the same way, with its own overrides), then
+// its own blocks, then its overrides, normalized at every level.
+func (l *loader) resolveTarget(name string, chain []string) *bakeTarget {
+	if t, ok := l.resolved[name]; ok {
+		return t
+	}
+	own := l.own[name]
+	if l.resolving[name] {
+		l.add(errorDiag("Inherits cycle", fmt.Sprintf("Target %q inherits from itself: %s.", name, strings.Join(append(chain, name), " → ")), rangeOf(own, "inherits")))
+		return nil
+	}
+	l.resolving[name] = true
+	defer delete(l.resolving, name)
+	chain = append(chain, name)
+	base := &bakeTarget{}
+	ok := true
+	for _, parent := range own.Inherits {
+		if _, exists := l.own[parent]; !exists {
+			l.add(errorDiag("Unknown target in inherits", fmt.Sprintf("Target %q inherits from %q, which does not exist.%s", name, parent, didYouMean(parent, l.targetNames)), rangeOf(own, "inherits")))
+			ok = false
+			continue
+		}
+		p := l.resolveTarget(parent, chain)
+		if p == nil {
+			ok = false
+			continue
+		}
+		base.merge(p)
+	}
+	if !ok {
+		l.resolved[name] = nil
+		return nil
+	}
+	t := &bakeTarget{Name: name}
+	t.merge(base)
+	t.merge(own)
+	if err := l.applyOverrides(t, l.overrides[name]); err != nil {
+		l.add(errorDiag("Invalid --set override", fmt.Sprintf("Target %q: %v.", name, err), nil))
+		l.resolved[name] = nil
+		return nil
+	}
+	t.normalize()
+	l.resolved[name] = t
+	return t
+}
+
+// rangeOf returns the range of an attribute of t, or nil.
+func rangeOf(t *bakeTarget, attr string) *hcl.Range {
+	if t == nil {
+		return nil
+	}
+	if r, ok := t.ranges[attr]; ok {
+		return &r
+	}
+	return nil
+}
+
+// finalBake applies what bake's ResolveTarget does last: default context and
+// dockerfile, no inherits.
+func finalBake(t *bakeTarget) *bakeTarget {
+	c := *t
+	c.Inherits = nil
+	if c.Context == nil {
+		dot := "."
+		c.Context = &dot
+	}
+	if c.Dockerfile == nil || *c.Dockerfile == "" {
+		df := "Dockerfile"
+		c.Dockerfile = &df
+	}
+	return &c
+}
+
+// checkNames reports references to targets that do not exist: contexts
+// links, depends_on entries and group members.
+func (l *loader) checkNames() {
+	for _, name := range l.targetNames {
+		bt := l.cfg.print.targets[name]
+		for _, k := range sortedKeys(bt.Contexts) {
+			link, ok := strings.CutPrefix(bt.Contexts[k], "target:")
+			if !ok {
+				continue
+			}
+			var rng *hcl.Range
+			if r, ok := bt.contextRanges[k]; ok {
+				rng = &r
+			}
+			switch {
+			case link == name:
+				l.add(errorDiag("Target links to itself", fmt.Sprintf("Target %q uses itself as context %q.", name, k), rng))
+			case l.cfg.Targets[link] == nil:
+				l.add(errorDiag("Unknown target in contexts", fmt.Sprintf("Context %q of target %q links to target %q, which does not exist.%s", k, name, link, didYouMean(link, l.targetNames)), rng))
+			}
+		}
+		for _, dep := range bt.DependsOn {
+			if l.cfg.Targets[dep] == nil {
+				l.add(errorDiag("Unknown target in depends_on", fmt.Sprintf("Target %q depends on %q, which does not exist.%s", name, dep, didYouMean(dep, l.targetNames)), rangeOf(bt, "depends_on")))
+			}
+		}
+	}
+	for _, name := range l.groupNames {
+		g := l.cfg.Groups[name]
+		for _, member := range g.Targets {
+			if l.cfg.Targets[member] == nil && l.cfg.Groups[member] == nil {
+				all := append(append([]string(nil), l.targetNames...), l.groupNames...)
+				l.add(warnDiag("Unknown group member", fmt.Sprintf("Group %q lists %q, which is neither a target nor a group; building the group will fail.%s", name, member, didYouMean(member, all)), l.groupRange(name)))
+			}
+		}
+	}
+}
+
+func (l *loader) groupRange(name string) *hcl.Range {
+	insts := l.groups[name]
+	in := insts[len(insts)-1]
+	if a, ok := in.raw.attrs["targets"]; ok {
+		return a.Expr.Range().Ptr()
+	}
+	return in.raw.block.DefRange.Ptr()
+}
+
+// toTarget derives the orch Target from bake's view: the same values with
+// local paths resolved against the directory of the file that set them.
+func (l *loader) toTarget(name string, bt *bakeTarget) *Target {
+	first := l.targets[name][0]
+	t := &Target{
+		Name:             name,
+		Description:      bt.Description,
+		Inherits:         append([]string(nil), l.own[name].Inherits...),
+		Annotations:      bt.Annotations,
+		Dockerfile:       bt.Dockerfile,
+		DockerfileInline: bt.DockerfileInline,
+		Args:             bt.Args,
+		Labels:           bt.Labels,
+		Tags:             bt.Tags,
+		Target:           bt.Target,
+		Platforms:        bt.Platforms,
+		Pull:             bt.Pull,
+		NoCache:          bt.NoCache,
+		NetworkMode:      bt.NetworkMode,
+		NoCacheFilter:    bt.NoCacheFilter,
+		ShmSize:          bt.ShmSize,
+		Ulimits:          bt.Ulimits,
+		Call:             bt.Call,
+		Entitlements:     bt.Entitlements,
+		ExtraHosts:       bt.ExtraHosts,
+		DependsOn:        bt.DependsOn,
+		Dir:              first.raw.file.dir,
+		DefRange:         first.raw.block.DefRange,
+		AttrRanges:       map[string]hcl.Range{},
+		ContextRanges:    map[string]hcl.Range{},
+	}
+	if len(t.Inherits) == 0 {
+		t.Inherits = nil
+	}
+	for k, r := range bt.ranges {
+		t.AttrRanges[k] = r
+	}
+	for k, r := range bt.contextRanges {
+		if _, ok := bt.Contexts[k]; ok {
+			t.ContextRanges[k] = r
+		}
+	}
+	dirOr := func(d string) string {
+		if d == "" {
+			return t.Dir
+		}
+		return d
+	}
+	ctx := resolveContextPath(dirOr(bt.contextDir), *bt.Context, l.workDir)
+	if bt.contextDir == "" {
+		// No block set context: bake's default "." is the declaring
+		// file's directory.
+		ctx = t.Dir
+	}
+	t.Context = &ctx
+	if bt.Contexts != nil {
+		t.Contexts = make(map[string]string, len(bt.Contexts))
+		for k, v := range bt.Contexts {
+			t.Contexts[k] = resolveContextPath(dirOr(bt.contextsDir[k]), v, l.workDir)
+		}
+	}
+	for _, e := range bt.Outputs {
+		attrs := cloneMap(e.Attrs)
+		if e.Dest != "" {
+			dest := e.Dest
+			if localOutput(e.Type) && dest != "-" {
+				dest = resolvePath(dirOr(e.dir), dest)
+			}
+			attrs["dest"] = dest
+		}
+		t.Outputs = append(t.Outputs, Entry{Type: e.Type, Attrs: attrs})
+	}
+	cache := func(src []*cacheEntry) []Entry {
+		var out []Entry
+		for _, e := range src {
+			attrs := cloneMap(e.Attrs)
+			if e.Type == "local" {
+				for _, k := range []string{"src", "dest"} {
+					if v, ok := attrs[k]; ok && v != "" {
+						attrs[k] = resolvePath(dirOr(e.dir), v)
+					}
+				}
+			}
+			out = append(out, Entry{Type: e.Type, Attrs: attrs})
+		}
+		return out
+	}
+	t.CacheFrom = cache(bt.CacheFrom)
+	t.CacheTo = cache(bt.CacheTo)
+	for _, s := range bt.Secrets {
+		attrs := map[string]string{}
+		if s.ID != "" {
+			attrs["id"] = s.ID
+		}
+		if s.Src != "" {
+			attrs["src"] = resolvePath(dirOr(s.dir), s.Src)
+		}
+		if s.Env != "" {
+			attrs["env"] = s.Env
+		}
+		t.Secrets = append(t.Secrets, Entry{Attrs: attrs})
+	}
+	for _, s := range bt.SSH {
+		attrs := map[string]string{"id": s.ID}
+		if len(s.Paths) > 0 {
+			paths := make([]string, len(s.Paths))
+			for i, p := range s.Paths {
+				paths[i] = resolvePath(dirOr(s.dir), p)
+			}
+			attrs["paths"] = strings.Join(paths, ",")
+		}
+		t.SSH = append(t.SSH, Entry{Attrs: attrs})
+	}
+	for _, a := range bt.Attest {
+		attrs := cloneMap(a.Attrs)
+		if a.Disabled {
+			attrs["disabled"] = "true"
+		}
+		t.Attest = append(t.Attest, Entry{Type: a.Type, Attrs: attrs})
+	}
+	return t
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// localOutput reports whether an exporter type writes dest on the local
+// file system.
+func localOutput(typ string) bool {
+	switch typ {
+	case "local", "tar", "oci", "docker":
+		return true
+	}
+	return false
+}
+
+// resolvePath makes p absolute against dir unless it already is.
+func resolvePath(dir, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, filepath.FromSlash(p))
+}
+
+// resolveContextPath resolves a context value: local paths against dir,
+// "cwd://PATH" against the working directory, everything else (URLs,
+// target:, docker-image://, oci-layout://) unchanged.
+func resolveContextPath(dir, p, workDir string) string {
+	if rest, ok := strings.CutPrefix(p, "cwd://"); ok {
+		return resolvePath(workDir, rest)
+	}
+	if isSpecialContext(p) {
+		return p
+	}
+	return resolvePath(dir, p)
+}
+
+// isSpecialContext reports whether a context value is not a local path.
+func isSpecialContext(p string) bool {
+	for _, prefix := range []string{"target:", "docker-image://", "oci-layout://", "input:"} {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return isRemoteURL(p)
+}
+
+// isRemoteURL recognizes the remote context forms BuildKit accepts: URLs
+// with a scheme, and git references such as github.com/org/repo or
+// git@host:repo.
+func isRemoteURL(p string) bool {
+	if i := strings.Index(p, "://"); i > 0 {
+		return true
+	}
+	if strings.HasPrefix(p, "git@") || strings.HasPrefix(p, "github.com/") {
+		return true
+	}
+	return false
+}
+
+// sortedTargetNames returns the names of m sorted.
+func sortedTargetNames(m map[string]*Target) []string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
