@@ -133,3 +133,20 @@ func TestNodeLogTail(t *testing.T) {
 		t.Errorf("tail after a late write (-want +got):\n%s", diff)
 	}
 }
+
+// TestNodeLogWriteError: a log file that fails to take writes (a full
+// disk) never fails the solve; the first error is kept for a warning.
+func TestNodeLogWriteError(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("no /dev/full to simulate a full disk: %v", err)
+	}
+	l := &nodeLog{file: full, path: "logs/a.log"}
+	if n, err := fmt.Fprint(l, "line\n"); n != 5 || err != nil {
+		t.Errorf("Write = %d, %v; want 5, nil", n, err)
+	}
+	_, err = l.close()
+	if got, want := errText(err), "write log file logs/a.log: write /dev/full: no space left on device"; got != want {
+		t.Errorf("error = %q, want %q", got, want)
+	}
+}

@@ -266,7 +266,10 @@ func (r *run) build(i int, log *nodeLog) {
 		}
 	}
 	cancelled := func(err error) {
-		out.Status, out.Reason, out.Err = StatusCancelled, r.cancelReason(), err
+		out.Status, out.Reason = StatusCancelled, r.cancelReason()
+		if err != nil {
+			out.Err = err // keep the last attempt's error otherwise
+		}
 	}
 	for attempt := 1; ; attempt++ {
 		select {
@@ -327,7 +330,7 @@ func (r *run) build(i int, log *nodeLog) {
 		log.note("attempt %d failed, retrying in %s: %v", attempt, formatDuration(a.RetryAfter), err)
 		if err := r.opts.Sleep(r.ctx, a.RetryAfter); err != nil {
 			out.Duration = r.opts.Now().Sub(out.Started)
-			cancelled(out.Err)
+			cancelled(nil)
 			return
 		}
 	}
@@ -345,8 +348,11 @@ func (r *run) recordAttempt(i int, a Attempt) {
 func (r *run) finish(i int) {
 	out := &r.outcomes[i]
 	r.emit(Event{Kind: NodeFinished, Index: i, Name: out.Name, Outcome: out})
+	// Read before close: afterwards dependents may count pending down to
+	// zero and release the result themselves.
+	noDependents := r.pending[i].Load() == 0
 	close(r.done[i])
-	if r.pending[i].Load() == 0 {
+	if noDependents {
 		r.release(i)
 	}
 	for _, p := range r.parents[i] {
