@@ -278,6 +278,12 @@ func (r *run) build(i int, log *nodeLog) {
 			cancelled(nil)
 			return
 		}
+		if r.ctx.Err() != nil {
+			// select picks at random when both were ready.
+			<-r.slots
+			cancelled(nil)
+			return
+		}
 		a := Attempt{Number: attempt, Started: r.opts.Now()}
 		if attempt == 1 {
 			out.Started = a.Started
