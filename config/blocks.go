@@ -17,11 +17,6 @@ var namePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 func (l *loader) expand() {
 	for _, rb := range l.blocks {
 		label := rb.block.Labels[0]
-		lrng := rb.block.LabelRanges[0]
-		if !namePattern.MatchString(label) {
-			l.add(errorDiag("Invalid name", fmt.Sprintf("%s name %q is invalid: only letters, digits, \"_\" and \"-\" are allowed.", capitalize(rb.kind), label), &lrng))
-			continue
-		}
 		if rb.kind == "group" {
 			l.addInstance(&instance{raw: rb, name: label, ectx: l.ectx})
 			continue

@@ -197,15 +197,14 @@ func (l *loader) run() hcl.Diagnostics {
 	l.collect()
 	l.buildFunctions()
 	l.resolveValues()
-	if l.diags.HasErrors() {
-		return sortDiags(l.diags, l.cfg.Files)
+	if !l.diags.HasErrors() {
+		l.expand()
+		l.evaluate()
 	}
-	l.expand()
-	l.evaluate()
 	if !l.diags.HasErrors() {
 		l.finish()
 	}
-	return sortDiags(l.diags, l.cfg.Files)
+	return sortDiags(dropReported(l.diags), l.cfg.Files)
 }
 
 // sortDiags orders diagnostics by file (in the order given), line and
@@ -369,12 +368,19 @@ func (l *loader) collect() {
 			l.attrs[name] = a
 		}
 		for _, b := range content.Blocks {
+			if len(b.Labels) != 1 {
+				continue // reported by PartialContent
+			}
 			switch b.Type {
 			case "variable":
 				l.collectVariable(b, reserved)
 			case "function":
 				l.collectFunction(b)
 			case "target", "group":
+				if label := b.Labels[0]; !namePattern.MatchString(label) {
+					l.add(errorDiag("Invalid name", fmt.Sprintf("%s name %q is invalid: only letters, digits, \"_\" and \"-\" are allowed.", capitalize(b.Type), label), b.LabelRanges[0].Ptr()))
+					continue
+				}
 				schema := targetSchema
 				if b.Type == "group" {
 					schema = groupSchema

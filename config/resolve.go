@@ -159,6 +159,7 @@ func (l *loader) checkNames() {
 			}
 		}
 	}
+	l.checkGroupCycles()
 	for _, name := range l.groupNames {
 		g := l.cfg.Groups[name]
 		for _, member := range g.Targets {
@@ -170,8 +171,42 @@ func (l *loader) checkNames() {
 	}
 }
 
+// checkGroupCycles reports groups that contain themselves.
+func (l *loader) checkGroupCycles() {
+	color := map[string]int{}
+	var visit func(name string, path []string)
+	visit = func(name string, path []string) {
+		g := l.cfg.Groups[name]
+		if g == nil || color[name] == 2 {
+			return
+		}
+		if color[name] == 1 {
+			start := 0
+			for i, p := range path {
+				if p == name {
+					start = i
+				}
+			}
+			cycle := append(append([]string(nil), path[start:]...), name)
+			l.add(errorDiag("Group cycle", fmt.Sprintf("Group %q contains itself: %s.", name, strings.Join(cycle, " → ")), l.groupRange(name)))
+			return
+		}
+		color[name] = 1
+		for _, m := range g.Targets {
+			visit(m, append(path, name))
+		}
+		color[name] = 2
+	}
+	for _, name := range l.groupNames {
+		visit(name, nil)
+	}
+}
+
 func (l *loader) groupRange(name string) *hcl.Range {
 	insts := l.groups[name]
+	if len(insts) == 0 {
+		return nil
+	}
 	in := insts[len(insts)-1]
 	if a, ok := in.raw.attrs["targets"]; ok {
 		return a.Expr.Range().Ptr()

@@ -13,6 +13,9 @@ func suggest(name string, candidates []string) string {
 	sorted := append([]string(nil), candidates...)
 	sort.Strings(sorted)
 	for _, c := range sorted {
+		if c == name {
+			continue
+		}
 		d := editDistance(name, c)
 		if bestDist < 0 || d < bestDist {
 			best, bestDist = c, d

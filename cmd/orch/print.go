@@ -20,7 +20,7 @@ func printCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			out, diags := cfg.PrintJSON(c.Args().Slice())
+			out, diags := cfg.PrintJSON(targetNames(c))
 			if diags.HasErrors() {
 				writeDiagnostics(c.App.ErrWriter, diags, cfg.Sources)
 				return fmt.Errorf("print: %w: %w", errUsage, errReported)

@@ -1,0 +1,4 @@
+group "g" { # ERROR: Missing targets
+  description = "no targets"
+}
+target "app" {}

@@ -1,0 +1,6 @@
+target "a" {
+  inherits = ["b"] # ERROR: Inherits cycle
+}
+target "b" {
+  inherits = ["a"]
+}

@@ -1,0 +1,2 @@
+target "my.app" {} # ERROR: Invalid name
+target {} # ERROR: Missing name for target

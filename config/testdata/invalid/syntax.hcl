@@ -1,0 +1,3 @@
+target "app" {
+  tags = ["a"
+} # ERROR: Missing item separator

@@ -1,0 +1,4 @@
+target "app" {
+  platfrom = ["linux/amd64"] # ERROR: Unknown target attribute
+  tags = ["app"]
+}

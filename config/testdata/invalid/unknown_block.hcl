@@ -1,0 +1,3 @@
+targets "app" { # ERROR: Unknown block type
+}
+target "ok" {}

@@ -1,0 +1,4 @@
+target "base" {}
+target "app" {
+  inherits = ["bsae"] # ERROR: Unknown target in inherits
+}

@@ -1,0 +1,83 @@
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// TestValidFiles loads every file of testdata/valid and expects no error.
+func TestValidFiles(t *testing.T) {
+	files, _ := filepath.Glob("testdata/valid/*")
+	if len(files) == 0 {
+		t.Fatal("no files in testdata/valid")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			_, diags := Load(Options{Files: []string{filepath.Base(f)}, WorkDir: "testdata/valid"})
+			for _, d := range diags {
+				if d.Severity == hcl.DiagError {
+					t.Errorf("unexpected error: %s", d.Error())
+				}
+			}
+		})
+	}
+}
+
+// TestInvalidFiles loads every file of testdata/invalid and expects exactly
+// the errors its "# ERROR: <Summary>" markers announce, on their lines.
+func TestInvalidFiles(t *testing.T) {
+	files, _ := filepath.Glob("testdata/invalid/*.hcl")
+	if len(files) == 0 {
+		t.Fatal("no files in testdata/invalid")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := markers(src)
+			if len(want) == 0 {
+				t.Fatal("file has no # ERROR: marker")
+			}
+			_, diags := Load(Options{Files: []string{filepath.Base(f)}, WorkDir: "testdata/invalid"})
+			var got []string
+			for _, d := range diags {
+				if d.Severity != hcl.DiagError {
+					continue
+				}
+				if d.Subject == nil {
+					got = append(got, fmt.Sprintf("?: %s (%s)", d.Summary, d.Detail))
+					continue
+				}
+				got = append(got, fmt.Sprintf("%d: %s", d.Subject.Start.Line, d.Summary))
+			}
+			sort.Strings(got)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("errors (-want +got):\n%s\nall diagnostics:\n%s", diff, diags.Error())
+			}
+		})
+	}
+}
+
+// markers returns "LINE: Summary" for every "# ERROR: Summary" comment.
+func markers(src []byte) []string {
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(src))
+	for line := 1; sc.Scan(); line++ {
+		if _, m, ok := strings.Cut(sc.Text(), "# ERROR: "); ok {
+			out = append(out, fmt.Sprintf("%d: %s", line, strings.TrimSpace(m)))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
