@@ -1,0 +1,88 @@
+package config
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rogpeppe/go-internal/txtar"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestPrintGolden checks PrintJSON against testdata/print/*.txtar. Each
+// archive holds the definition files, a want.json section and, in its
+// comment, "args:", "set:" and "env:" lines. The want.json sections were
+// produced by `docker buildx bake --print` v0.38.2 for the same inputs;
+// -update rewrites them from orch's output.
+func TestPrintGolden(t *testing.T) {
+	archives, _ := filepath.Glob("testdata/print/*.txtar")
+	if len(archives) == 0 {
+		t.Fatal("no golden archives")
+	}
+	for _, path := range archives {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
+			ar, err := txtar.ParseFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			opts := Options{WorkDir: dir, LocalPlatform: "linux/amd64"}
+			var args []string
+			for _, line := range strings.Split(string(ar.Comment), "\n") {
+				key, value, _ := strings.Cut(line, ":")
+				switch key {
+				case "args":
+					args = strings.Fields(value)
+				case "set":
+					opts.Sets = strings.Fields(value)
+				case "env":
+					opts.Env = strings.Fields(value)
+				}
+			}
+			wantIdx := -1
+			for i, f := range ar.Files {
+				if f.Name == "want.json" {
+					wantIdx = i
+					continue
+				}
+				if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				opts.Files = append(opts.Files, f.Name)
+			}
+			cfg, diags := Load(opts)
+			if diags.HasErrors() {
+				t.Fatalf("load: %s", diags.Error())
+			}
+			got, diags := cfg.PrintJSON(args)
+			if diags.HasErrors() {
+				t.Fatalf("print: %s", diags.Error())
+			}
+			if *update {
+				if wantIdx < 0 {
+					ar.Files = append(ar.Files, txtar.File{Name: "want.json"})
+					wantIdx = len(ar.Files) - 1
+				}
+				ar.Files[wantIdx].Data = got
+				if err := os.WriteFile(path, txtar.Format(ar), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if wantIdx < 0 {
+				t.Fatal("archive has no want.json; run with -update")
+			}
+			if diff := cmp.Diff(string(ar.Files[wantIdx].Data), string(got)); diff != "" {
+				t.Errorf("print (-want +got):\n%s", diff)
+			}
+			if !bytes.HasSuffix(got, []byte("\n")) {
+				t.Error("output does not end with a newline")
+			}
+		})
+	}
+}
