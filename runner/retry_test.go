@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -204,47 +205,33 @@ func TestRunRetries(t *testing.T) {
 }
 
 // TestRunRetryReleasesSlot: a target waiting out its backoff does not hold
-// a slot, so with one job another target runs in the meantime. Which of the
-// two gets the slot first is up to the scheduler, so the run is repeated
-// until the flaky one did at least once.
+// a slot. With one job, both targets fail once; a backoff lasts until both
+// have made their first Solve call, which only a free slot allows.
 func TestRunRetryReleasesSlot(t *testing.T) {
-	checked := false
-	for range 50 {
-		otherRan := make(chan struct{})
-		otherFirst := false
-		flakyTried := false
-		solver := &FakeSolver{SolveFunc: func(ctx context.Context, job Job) (*Result, error) {
-			if job.Node.Name == "other" {
-				otherFirst = !flakyTried
-				close(otherRan)
-				return &Result{}, nil
-			}
-			if job.Attempt == 1 {
-				flakyTried = true
-				return nil, Transient(errors.New("429 too many requests"))
-			}
-			return &Result{}, nil
-		}}
-		sleep := func(ctx context.Context, d time.Duration) error {
-			select {
-			case <-otherRan:
-				return nil
-			case <-time.After(5 * time.Second):
+	var calls atomic.Int32
+	solver := &FakeSolver{SolveFunc: func(ctx context.Context, job Job) (*Result, error) {
+		calls.Add(1)
+		if job.Attempt == 1 {
+			return nil, Transient(errors.New("429 too many requests"))
+		}
+		return &Result{}, nil
+	}}
+	sleep := func(ctx context.Context, d time.Duration) error {
+		for deadline := time.Now().Add(5 * time.Second); calls.Load() < 2; {
+			if time.Now().After(deadline) {
 				return errors.New("the other target never ran during the backoff")
 			}
+			time.Sleep(time.Millisecond)
 		}
-		report, err := runWithin(t, 10*time.Second, context.Background(), newPlan(t, "flaky", "other"), solver,
-			Options{Jobs: 1, Retries: 1, Sleep: sleep})
-		if err != nil {
-			t.Fatalf("Run: %v (outcomes %+v)", err, verdicts(report))
-		}
-		if !otherFirst {
-			checked = true
-			break
-		}
+		return nil
 	}
-	if !checked {
-		t.Fatal("the flaky target never got the slot first in 50 runs")
+	report, err := runWithin(t, 20*time.Second, context.Background(), newPlan(t, "one", "two"), solver,
+		Options{Jobs: 1, Retries: 1, Sleep: sleep})
+	if err != nil {
+		t.Fatalf("Run: %v (outcomes %+v)", err, verdicts(report))
+	}
+	if got := calls.Load(); got != 4 {
+		t.Errorf("solve calls = %d, want 4", got)
 	}
 }
 
