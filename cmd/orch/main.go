@@ -114,6 +114,13 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			versionCommand(),
 			printCommand(),
+			buildCommand(),
+			builderCommand(),
+			lsCommand(),
+			validateCommand(),
+			schemaCommand(),
+			planCommand(),
+			graphCommand(),
 		},
 	}
 }

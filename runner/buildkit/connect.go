@@ -1,0 +1,139 @@
+// Package buildkit is orch's only BuildKit adapter. It turns an evaluated
+// target into a BuildKit solve (the dockerfile.v0 frontend, local contexts,
+// named contexts, `target:` links as frontend inputs, secrets, ssh, cache and
+// attestations), writes every result to its destinations, connects to
+// builders and manages the local buildkitd that orch starts when no builder
+// is named. It implements runner.Solver; it does no scheduling.
+package buildkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/connhelper"
+
+	// Connection helpers for builders on other machines and in clusters.
+	_ "github.com/moby/buildkit/client/connhelper/dockercontainer"
+	_ "github.com/moby/buildkit/client/connhelper/kubepod"
+	_ "github.com/moby/buildkit/client/connhelper/podmancontainer"
+	_ "github.com/moby/buildkit/client/connhelper/ssh"
+)
+
+// BuilderOptions name a builder and how to reach it.
+type BuilderOptions struct {
+	// Addr is the builder address: unix://, tcp://, or a connection helper
+	// such as docker-container://NAME or kube-pod://NAME. Empty selects the
+	// managed local buildkitd.
+	Addr string
+	// TLS files for a tcp:// builder.
+	TLSCACert, TLSCert, TLSKey string
+	// TLSServerName overrides the server name checked in the builder's
+	// certificate; empty uses the address's host.
+	TLSServerName string
+}
+
+// ClientVersion is the version of the BuildKit client library linked into
+// orch.
+func ClientVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	for _, dep := range info.Deps {
+		if dep.Path == "github.com/moby/buildkit" {
+			if dep.Replace != nil {
+				return dep.Replace.Version
+			}
+			return dep.Version
+		}
+	}
+	return "unknown"
+}
+
+// Connect opens a client to the builder at opts.Addr and checks that it
+// answers. It does not start anything; see Managed for the local default.
+func Connect(ctx context.Context, opts BuilderOptions) (*client.Client, error) {
+	if opts.Addr == "" {
+		return nil, errors.New("no builder address")
+	}
+	u, err := url.Parse(opts.Addr)
+	if err != nil || u.Scheme == "" {
+		return nil, fmt.Errorf("builder address %q: want a URL such as unix:///run/buildkit/buildkitd.sock, tcp://host:1234 or docker-container://name", opts.Addr)
+	}
+	var copts []client.ClientOpt
+	switch u.Scheme {
+	case "unix", "tcp":
+	default:
+		if h, _ := connhelper.GetConnectionHelper(opts.Addr); h == nil {
+			return nil, fmt.Errorf("builder address %q: unknown scheme %q (want unix, tcp, docker-container, kube-pod, podman-container or ssh)", opts.Addr, u.Scheme)
+		}
+	}
+	if opts.TLSCACert != "" || opts.TLSCert != "" || opts.TLSKey != "" {
+		if u.Scheme != "tcp" {
+			return nil, fmt.Errorf("builder address %q: TLS options need a tcp:// address", opts.Addr)
+		}
+		if (opts.TLSCert == "") != (opts.TLSKey == "") {
+			return nil, errors.New("--tlscert and --tlskey must be given together")
+		}
+		for _, f := range []string{opts.TLSCACert, opts.TLSCert, opts.TLSKey} {
+			if f == "" {
+				continue
+			}
+			if _, err := os.Stat(f); err != nil {
+				return nil, fmt.Errorf("builder TLS: %w", err)
+			}
+		}
+		name := opts.TLSServerName
+		if name == "" {
+			name = u.Hostname()
+		}
+		if opts.TLSCACert != "" {
+			copts = append(copts, client.WithServerConfig(name, opts.TLSCACert))
+		} else {
+			copts = append(copts, client.WithServerConfigSystem(name))
+		}
+		if opts.TLSCert != "" {
+			copts = append(copts, client.WithCredentials(opts.TLSCert, opts.TLSKey))
+		}
+	}
+	c, err := client.New(ctx, opts.Addr, copts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to builder %s: %w", opts.Addr, err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if _, err := c.ListWorkers(pingCtx); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("builder %s does not answer: %w", opts.Addr, unwrapGRPC(err))
+	}
+	return c, nil
+}
+
+// unwrapGRPC shortens the text of a gRPC transport error to its cause.
+func unwrapGRPC(err error) error {
+	msg := err.Error()
+	if i := strings.Index(msg, "desc = "); i >= 0 {
+		return errors.New(msg[i+len("desc = "):])
+	}
+	return err
+}
+
+// Open connects to the builder opts name, or to the managed local buildkitd
+// (started when needed) when opts.Addr is empty.
+func Open(ctx context.Context, opts BuilderOptions) (*client.Client, error) {
+	if opts.Addr != "" {
+		return Connect(ctx, opts)
+	}
+	m, err := DefaultManaged()
+	if err != nil {
+		return nil, err
+	}
+	return m.Ensure(ctx)
+}

@@ -1,0 +1,464 @@
+package buildkit
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/containerd/containerd/v2/core/content"
+	contentlocal "github.com/containerd/containerd/v2/plugins/content/local"
+	units "github.com/docker/go-units"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/moby/buildkit/session/sshforward/sshprovider"
+	"github.com/moby/buildkit/util/entitlements"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tonistiigi/fsutil"
+
+	"github.com/orch-build/orch/config"
+)
+
+// request is a target translated into what a BuildKit solve takes, minus the
+// exports (see exports.go) and the `target:` inputs, which are only known
+// once the parents have been built.
+type request struct {
+	attrs        map[string]string
+	mounts       map[string]fsutil.FS
+	ociStores    map[string]content.Store
+	session      []session.Attachable
+	cacheImports []client.CacheOptionsEntry
+	cacheExports []client.CacheOptionsEntry
+	entitlements []string
+	// links maps a named context to the target it is linked to; inputs
+	// holds the linked parents' results once they are known.
+	links  map[string]string
+	inputs map[string]llb.State
+	// dockerfile is the Dockerfile's path, for error locations.
+	dockerfile string
+	// cleanup removes temporary files (an inline Dockerfile).
+	cleanup func()
+}
+
+// isRemote reports whether a context is a URL BuildKit fetches itself
+// rather than a local directory.
+func isRemote(s string) bool {
+	for _, p := range []string{"https://", "http://", "git://", "git@", "ssh://", "github.com/"} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// localPath resolves p against the directory of the file that declared the
+// target; config normally has done it already.
+func localPath(t *config.Target, p string) string {
+	if p == "" || filepath.IsAbs(p) || t.Dir == "" {
+		return p
+	}
+	return filepath.Join(t.Dir, p)
+}
+
+// localName names a directory mount by its path, so targets that share a
+// context directory reference the same local source and BuildKit transfers
+// it incrementally, once.
+func localName(prefix, dir string) string {
+	sum := sha256.Sum256([]byte(dir))
+	return prefix + "-" + hex.EncodeToString(sum[:6])
+}
+
+// newRequest translates t. It reports every problem it can find in the
+// target at once.
+func newRequest(t *config.Target) (_ *request, err error) {
+	r := &request{
+		attrs:     map[string]string{},
+		mounts:    map[string]fsutil.FS{},
+		ociStores: map[string]content.Store{},
+		links:     map[string]string{},
+		cleanup:   func() {},
+	}
+	defer func() {
+		if err != nil {
+			r.cleanup()
+		}
+	}()
+	if err := r.setContext(t); err != nil {
+		return nil, err
+	}
+	for _, k := range slices.Sorted(maps.Keys(t.Contexts)) {
+		if err := r.setNamedContext(t, k, t.Contexts[k]); err != nil {
+			return nil, fmt.Errorf("contexts.%s: %w", k, err)
+		}
+	}
+	for k, v := range t.Args {
+		if v != nil {
+			r.attrs["build-arg:"+k] = *v
+		}
+	}
+	for k, v := range t.Labels {
+		if v != nil {
+			r.attrs["label:"+k] = *v
+		}
+	}
+	if t.Target != nil && *t.Target != "" {
+		r.attrs["target"] = *t.Target
+	}
+	if len(t.Platforms) > 0 {
+		r.attrs["platform"] = strings.Join(t.Platforms, ",")
+		if len(t.Platforms) > 1 {
+			r.attrs["multi-platform"] = "true"
+		}
+	}
+	if t.Pull != nil && *t.Pull {
+		r.attrs["image-resolve-mode"] = "pull"
+	}
+	switch {
+	case t.NoCache != nil && *t.NoCache:
+		r.attrs["no-cache"] = ""
+	case len(t.NoCacheFilter) > 0:
+		r.attrs["no-cache"] = strings.Join(t.NoCacheFilter, ",")
+	}
+	if t.NetworkMode != nil {
+		switch n := *t.NetworkMode; n {
+		case "", "default":
+		case "none", "host":
+			r.attrs["force-network-mode"] = n
+			if n == "host" {
+				r.entitlements = append(r.entitlements, string(entitlements.EntitlementNetworkHost))
+			}
+		default:
+			return nil, fmt.Errorf("network %q: want default, none or host", n)
+		}
+	}
+	if t.ShmSize != nil && *t.ShmSize != "" {
+		n, err := units.RAMInBytes(*t.ShmSize)
+		if err != nil {
+			return nil, fmt.Errorf("shm-size %q: %w", *t.ShmSize, err)
+		}
+		r.attrs["shm-size"] = strconv.FormatInt(n, 10)
+	}
+	if len(t.Ulimits) > 0 {
+		for _, u := range t.Ulimits {
+			if _, err := units.ParseUlimit(u); err != nil {
+				return nil, fmt.Errorf("ulimits: %w", err)
+			}
+		}
+		r.attrs["ulimit"] = strings.Join(t.Ulimits, ",")
+	}
+	if len(t.ExtraHosts) > 0 {
+		var hosts []string
+		for _, h := range slices.Sorted(maps.Keys(t.ExtraHosts)) {
+			if ip := t.ExtraHosts[h]; ip != nil {
+				hosts = append(hosts, h+"="+*ip)
+			}
+		}
+		r.attrs["add-hosts"] = strings.Join(hosts, ",")
+	}
+	for _, e := range t.Entitlements {
+		switch e {
+		case "network.host", "security.insecure", "device":
+			r.entitlements = append(r.entitlements, e)
+		default:
+			return nil, fmt.Errorf("entitlement %q: orch supports network.host, security.insecure and device", e)
+		}
+	}
+	if t.Call != nil && *t.Call != "" && *t.Call != "build" {
+		return nil, fmt.Errorf("call %q: orch build runs builds only; use call = \"build\" or leave it unset", *t.Call)
+	}
+	for _, a := range t.Attest {
+		if err := r.setAttest(a); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.setSecrets(t); err != nil {
+		return nil, err
+	}
+	if err := r.setSSH(t); err != nil {
+		return nil, err
+	}
+	r.cacheImports = cacheEntries(t, t.CacheFrom, "src")
+	r.cacheExports = cacheEntries(t, t.CacheTo, "dest")
+	return r, nil
+}
+
+// setContext sets the main build context and the Dockerfile.
+func (r *request) setContext(t *config.Target) error {
+	ctxPath := "."
+	if t.Context != nil && *t.Context != "" {
+		ctxPath = *t.Context
+	}
+	dockerfile := "Dockerfile"
+	if t.Dockerfile != nil && *t.Dockerfile != "" {
+		dockerfile = *t.Dockerfile
+	}
+	if isRemote(ctxPath) {
+		r.attrs["context"] = ctxPath
+		r.attrs["filename"] = dockerfile
+		r.dockerfile = dockerfile
+		if t.DockerfileInline == nil {
+			return nil
+		}
+	} else {
+		dir := localPath(t, ctxPath)
+		st, err := os.Stat(dir)
+		if err != nil {
+			return fmt.Errorf("context: %w", err)
+		}
+		if !st.IsDir() {
+			return fmt.Errorf("context %s is not a directory", dir)
+		}
+		fs, err := fsutil.NewFS(dir)
+		if err != nil {
+			return fmt.Errorf("context: %w", err)
+		}
+		// The Dockerfile frontend always reads the main context from the
+		// local named "context".
+		r.mounts["context"] = fs
+		if t.DockerfileInline == nil {
+			// bake resolves dockerfile against the context directory.
+			df := dockerfile
+			if !filepath.IsAbs(df) {
+				df = filepath.Join(dir, df)
+			}
+			if _, err := os.Stat(df); err != nil {
+				return fmt.Errorf("dockerfile: %w", err)
+			}
+			dfDir := filepath.Dir(df)
+			dfName := localName("dockerfile", dfDir)
+			dfs, err := fsutil.NewFS(dfDir)
+			if err != nil {
+				return fmt.Errorf("dockerfile: %w", err)
+			}
+			r.mounts[dfName] = dfs
+			r.attrs["dockerfilekey"] = dfName
+			r.attrs["filename"] = filepath.Base(df)
+			r.dockerfile = df
+			return nil
+		}
+	}
+	// An inline Dockerfile is written to a directory of its own.
+	tmp, err := os.MkdirTemp("", "orch-dockerfile-")
+	if err != nil {
+		return err
+	}
+	r.cleanup = func() { os.RemoveAll(tmp) }
+	if err := os.WriteFile(filepath.Join(tmp, "Dockerfile"), []byte(*t.DockerfileInline), 0o644); err != nil {
+		return err
+	}
+	dfs, err := fsutil.NewFS(tmp)
+	if err != nil {
+		return err
+	}
+	name := "dockerfile-inline-" + t.Name
+	r.mounts[name] = dfs
+	r.attrs["dockerfilekey"] = name
+	r.attrs["filename"] = "Dockerfile"
+	r.dockerfile = "dockerfile-inline"
+	return nil
+}
+
+// setNamedContext handles one entry of `contexts`.
+func (r *request) setNamedContext(t *config.Target, name, v string) error {
+	switch {
+	case strings.HasPrefix(v, "target:"):
+		r.links[name] = strings.TrimPrefix(v, "target:")
+	case strings.HasPrefix(v, "docker-image://"), isRemote(v):
+		r.attrs["context:"+name] = v
+	case strings.HasPrefix(v, "oci-layout://"):
+		ref, err := ociLayoutContext(t, strings.TrimPrefix(v, "oci-layout://"))
+		if err != nil {
+			return err
+		}
+		store, err := contentlocal.NewStore(ref.dir)
+		if err != nil {
+			return fmt.Errorf("oci layout %s: %w", ref.dir, err)
+		}
+		storeID := localName("oci", ref.dir)
+		r.ociStores[storeID] = store
+		r.attrs["context:"+name] = "oci-layout:" + storeID + "@" + ref.digest
+	default:
+		dir := localPath(t, v)
+		st, err := os.Stat(dir)
+		if err != nil {
+			return err
+		}
+		if !st.IsDir() {
+			return fmt.Errorf("%s is not a directory", dir)
+		}
+		fs, err := fsutil.NewFS(dir)
+		if err != nil {
+			return err
+		}
+		mount := localName("named", dir)
+		r.mounts[mount] = fs
+		r.attrs["context:"+name] = "local:" + mount
+	}
+	return nil
+}
+
+type ociRef struct{ dir, digest string }
+
+// ociLayoutContext resolves "path[:tag][@digest]" to a layout directory and
+// a manifest digest, reading index.json for a tag (default "latest").
+func ociLayoutContext(t *config.Target, s string) (ociRef, error) {
+	ref := ociRef{}
+	if i := strings.LastIndex(s, "@"); i >= 0 {
+		s, ref.digest = s[:i], s[i+1:]
+	}
+	tag := "latest"
+	if i := strings.LastIndex(s, ":"); i >= 0 && !strings.Contains(s[i:], "/") {
+		s, tag = s[:i], s[i+1:]
+	}
+	ref.dir = localPath(t, s)
+	if ref.digest != "" {
+		return ref, nil
+	}
+	raw, err := os.ReadFile(filepath.Join(ref.dir, "index.json"))
+	if err != nil {
+		return ref, fmt.Errorf("oci layout: %w", err)
+	}
+	var idx ocispec.Index
+	if err := json.Unmarshal(raw, &idx); err != nil {
+		return ref, fmt.Errorf("oci layout %s: index.json: %w", ref.dir, err)
+	}
+	for _, m := range idx.Manifests {
+		name := m.Annotations[ocispec.AnnotationRefName]
+		// BuildKit's OCI exporter records the full image name; match its tag.
+		if name == tag || strings.HasSuffix(name, ":"+tag) {
+			ref.digest = m.Digest.String()
+			return ref, nil
+		}
+	}
+	if len(idx.Manifests) == 1 && tag == "latest" {
+		ref.digest = idx.Manifests[0].Digest.String()
+		return ref, nil
+	}
+	return ref, fmt.Errorf("oci layout %s has no image tagged %q", ref.dir, tag)
+}
+
+// setAttest turns one attest entry into a frontend attribute.
+func (r *request) setAttest(a config.Entry) error {
+	switch a.Type {
+	case "provenance", "sbom":
+	default:
+		return fmt.Errorf("attest type %q: want provenance or sbom", a.Type)
+	}
+	if v, ok := a.Attrs["disabled"]; ok && v == "true" {
+		delete(r.attrs, "attest:"+a.Type)
+		return nil
+	}
+	var kv []string
+	for _, k := range slices.Sorted(maps.Keys(a.Attrs)) {
+		if k != "disabled" {
+			kv = append(kv, k+"="+a.Attrs[k])
+		}
+	}
+	r.attrs["attest:"+a.Type] = strings.Join(kv, ",")
+	return nil
+}
+
+// setSecrets attaches a secret provider for the target's secrets: files or
+// environment variables, read by orch and served through the session. The
+// values never appear in the image or in any output orch prints.
+func (r *request) setSecrets(t *config.Target) error {
+	if len(t.Secrets) == 0 {
+		return nil
+	}
+	var srcs []secretsprovider.Source
+	for _, s := range t.Secrets {
+		src := secretsprovider.Source{ID: s.Attrs["id"], Env: s.Attrs["env"]}
+		file := s.Attrs["src"]
+		if file == "" {
+			file = s.Attrs["source"]
+		}
+		if file != "" {
+			src.FilePath = localPath(t, file)
+		}
+		if typ := s.Attrs["type"]; typ == "env" && src.Env == "" {
+			src.Env, src.FilePath = file, ""
+			if src.Env == "" {
+				src.Env = src.ID
+			}
+		}
+		if src.ID == "" {
+			return fmt.Errorf("secret %v: set id", s.Attrs)
+		}
+		if src.FilePath == "" && src.Env == "" {
+			// As with buildx: an id alone names an environment variable.
+			src.Env = src.ID
+		}
+		if src.FilePath != "" {
+			if _, err := os.Stat(src.FilePath); err != nil {
+				return fmt.Errorf("secret %s: %w", src.ID, err)
+			}
+		} else if _, ok := os.LookupEnv(src.Env); !ok {
+			return fmt.Errorf("secret %s: environment variable %s is not set", src.ID, src.Env)
+		}
+		srcs = append(srcs, src)
+	}
+	store, err := secretsprovider.NewStore(srcs)
+	if err != nil {
+		return fmt.Errorf("secrets: %w", err)
+	}
+	r.session = append(r.session, secretsprovider.NewSecretProvider(store))
+	return nil
+}
+
+// setSSH attaches an ssh agent provider: key files, or the agent socket
+// from SSH_AUTH_SOCK when no paths are given.
+func (r *request) setSSH(t *config.Target) error {
+	if len(t.SSH) == 0 {
+		return nil
+	}
+	var confs []sshprovider.AgentConfig
+	for _, s := range t.SSH {
+		c := sshprovider.AgentConfig{ID: s.Attrs["id"]}
+		if p := s.Attrs["paths"]; p != "" {
+			for _, path := range strings.Split(p, ",") {
+				c.Paths = append(c.Paths, localPath(t, path))
+			}
+		} else if os.Getenv("SSH_AUTH_SOCK") == "" {
+			id := c.ID
+			if id == "" {
+				id = "default"
+			}
+			return fmt.Errorf("ssh %s: no key paths given and SSH_AUTH_SOCK is not set; start an ssh agent or list key files in paths", id)
+		}
+		confs = append(confs, c)
+	}
+	sp, err := sshprovider.NewSSHAgentProvider(confs)
+	if err != nil {
+		return fmt.Errorf("ssh: %w", err)
+	}
+	r.session = append(r.session, sp)
+	return nil
+}
+
+// cacheEntries converts cache-from or cache-to entries, resolving a local
+// cache's directory (pathKey: src for imports, dest for exports).
+func cacheEntries(t *config.Target, entries []config.Entry, pathKey string) []client.CacheOptionsEntry {
+	var out []client.CacheOptionsEntry
+	for _, e := range entries {
+		if e.Type == "" || e.Type == "disabled" {
+			continue
+		}
+		attrs := maps.Clone(e.Attrs)
+		if attrs == nil {
+			attrs = map[string]string{}
+		}
+		if e.Type == "local" && attrs[pathKey] != "" {
+			attrs[pathKey] = localPath(t, attrs[pathKey])
+		}
+		out = append(out, client.CacheOptionsEntry{Type: e.Type, Attrs: attrs})
+	}
+	return out
+}

@@ -1,0 +1,422 @@
+package buildkit
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/docker/cli/cli/config"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/auth/authprovider"
+	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/util/progress/progresswriter"
+
+	"github.com/orch-build/orch/graph"
+	"github.com/orch-build/orch/runner"
+)
+
+// Progress modes, as buildx defines them.
+var ProgressModes = []string{"auto", "tty", "plain", "rawjson", "quiet"}
+
+// Options tune a Solver.
+type Options struct {
+	// Progress is the run-wide display mode (see ProgressModes); every
+	// vertex is prefixed with its target. Empty or "quiet" shows nothing.
+	Progress string
+	// ProgressOut is where the display draws; nil means os.Stderr.
+	ProgressOut *os.File
+	// Stdout receives outputs with dest=-; nil means os.Stdout.
+	Stdout io.Writer
+	// Stderr receives warnings, such as an unreadable docker config.
+	Stderr io.Writer
+}
+
+// Solver builds plan nodes on one BuildKit daemon. It implements
+// runner.Solver.
+type Solver struct {
+	c        *client.Client
+	opts     Options
+	printer  progresswriter.Writer
+	// parents holds the names of targets that another node of the plan
+	// takes through a `target:` link.
+	parents map[string]bool
+	// prefixed are the per-target writers into the run-wide display; they
+	// must all exist before the first is closed.
+	multi    *progresswriter.MultiWriter
+	prefixed map[string]progresswriter.Writer
+	closeMu  sync.RWMutex
+	closed   bool
+}
+
+// NewSolver returns a Solver for the nodes of plan on the builder behind c.
+// Call Close when the run is over.
+func NewSolver(ctx context.Context, c *client.Client, plan *graph.Plan, opts Options) (*Solver, error) {
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = os.Stderr
+	}
+	s := &Solver{c: c, opts: opts, parents: map[string]bool{}, prefixed: map[string]progresswriter.Writer{}}
+	for _, n := range plan.Nodes {
+		for _, e := range n.Deps {
+			if e.Kind == graph.DataEdge {
+				s.parents[plan.Nodes[e.To].Name] = true
+			}
+		}
+	}
+	if opts.ProgressOut == nil {
+		opts.ProgressOut = os.Stderr
+	}
+	switch opts.Progress {
+	case "", "quiet":
+	case "auto", "tty", "plain", "rawjson":
+		// The display must finish drawing after an interruption, so it
+		// does not stop with ctx.
+		p, err := progresswriter.NewPrinter(context.WithoutCancel(ctx), opts.ProgressOut, opts.Progress)
+		if err != nil {
+			return nil, fmt.Errorf("progress %q: %w", opts.Progress, err)
+		}
+		s.printer = p
+		s.multi = progresswriter.NewMultiWriter(p)
+		for _, n := range plan.Nodes {
+			s.prefixed[n.Name] = s.multi.WithPrefix(n.Name, true)
+		}
+	default:
+		return nil, fmt.Errorf("progress %q: want one of %s", opts.Progress, strings.Join(ProgressModes, ", "))
+	}
+	s.opts = opts
+	return s, nil
+}
+
+// Close ends the run-wide progress display, waiting for it to finish
+// drawing.
+func (s *Solver) Close() error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed || s.multi == nil {
+		return nil
+	}
+	s.closed = true
+	for _, w := range s.prefixed {
+		close(w.Status())
+	}
+	<-s.printer.Done()
+	return s.printer.Err()
+}
+
+// link is what a `target:` child needs of its parent: the parent's result
+// as LLB states (one per platform for a multi-platform parent) and the
+// image config metadata, so `FROM parent` keeps ENV, WORKDIR and the rest.
+type link struct {
+	single    *llb.State
+	platforms map[string]llb.State
+	meta      map[string][]byte
+}
+
+// Solve builds one node. A node that another node links to is solved in a
+// build that stays open until the runner releases it, so the child's solve
+// reuses the parent's vertices and local sources instead of exporting and
+// re-importing; its exports run in a second build of the same request,
+// which BuildKit deduplicates against the first.
+func (s *Solver) Solve(ctx context.Context, job runner.Job) (*runner.Result, error) {
+	t := job.Node.Target
+	req, err := newRequest(t)
+	if err != nil {
+		return nil, fmt.Errorf("target %q: %w", t.Name, err)
+	}
+	defer req.cleanup()
+	if err := req.addInputs(job); err != nil {
+		return nil, fmt.Errorf("target %q: %w", t.Name, err)
+	}
+	annotations, err := annotationAttrs(t.Annotations)
+	if err != nil {
+		return nil, fmt.Errorf("target %q: %w", t.Name, err)
+	}
+
+	prog := s.newProgress(ctx, job)
+	defer prog.close()
+
+	res := &runner.Result{}
+	ok := false
+	if s.parents[t.Name] {
+		l, release, err := s.hold(ctx, req, prog)
+		if err != nil {
+			return nil, fmt.Errorf("target %q: %w", t.Name, prog.stepError(req, err))
+		}
+		res.Handle, res.Release = l, release
+		// On success the runner releases the hold after the dependents.
+		defer func() {
+			if !ok {
+				release()
+			}
+		}()
+	}
+	if job.Node.Export || !s.parents[t.Name] {
+		exports, err := newExports(t, annotations)
+		if err != nil {
+			return nil, fmt.Errorf("target %q: %w", t.Name, err)
+		}
+		resp, err := s.build(ctx, req, exports.entries, prog)
+		if err != nil {
+			exports.abort()
+			err = prog.stepError(req, err)
+			if exports.pushes && isRegistryTransient(err) {
+				err = runner.Transient(err)
+			}
+			return nil, fmt.Errorf("target %q: %w", t.Name, err)
+		}
+		if err := exports.commit(s.opts.Stdout); err != nil {
+			exports.abort()
+			return nil, fmt.Errorf("target %q: %w", t.Name, err)
+		}
+		res.Destinations = exports.names
+		res.Digest = resp.ExporterResponse[exptypes.ExporterImageDigestKey]
+		res.Metadata = decodeExporterResponse(resp.ExporterResponse)
+	}
+	res.Cached, res.Total = prog.counts()
+	ok = true
+	return res, nil
+}
+
+// solveOpt is the part of a client.SolveOpt common to both kinds of build.
+func (s *Solver) solveOpt(req *request, exports []client.ExportEntry) client.SolveOpt {
+	attachables := append([]session.Attachable{s.authProvider()}, req.session...)
+	return client.SolveOpt{
+		Exports:             exports,
+		LocalMounts:         req.mounts,
+		OCIStores:           req.ociStores,
+		CacheImports:        req.cacheImports,
+		CacheExports:        req.cacheExports,
+		Session:             attachables,
+		AllowedEntitlements: req.entitlements,
+	}
+}
+
+// authProvider serves registry credentials from the docker config file
+// (DOCKER_CONFIG honoured) and its credential helpers.
+func (s *Solver) authProvider() session.Attachable {
+	cfg := config.LoadDefaultConfigFile(s.opts.Stderr)
+	return authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
+		AuthConfigProvider: authprovider.LoadAuthConfig(cfg),
+	})
+}
+
+// frontendRequest is the dockerfile.v0 request for req.
+func frontendRequest(ctx context.Context, req *request) (gateway.SolveRequest, error) {
+	inputs := map[string]*pb.Definition{}
+	for k, st := range req.inputs {
+		def, err := st.Marshal(ctx)
+		if err != nil {
+			return gateway.SolveRequest{}, err
+		}
+		inputs[k] = def.ToPB()
+	}
+	return gateway.SolveRequest{
+		Frontend:       "dockerfile.v0",
+		FrontendOpt:    maps.Clone(req.attrs),
+		FrontendInputs: inputs,
+	}, nil
+}
+
+// build runs one frontend solve with the given exports.
+func (s *Solver) build(ctx context.Context, req *request, exports []client.ExportEntry, prog *progress) (*client.SolveResponse, error) {
+	freq, err := frontendRequest(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return s.c.Build(ctx, s.solveOpt(req, exports), "orch", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		return c.Solve(ctx, freq)
+	}, prog.channel())
+}
+
+// hold solves req in a build that stays open until release is called, and
+// returns the result as a link for the children.
+func (s *Solver) hold(ctx context.Context, req *request, prog *progress) (*link, func(), error) {
+	freq, err := frontendRequest(ctx, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	ready := make(chan *link, 1)
+	released := make(chan struct{})
+	done := make(chan error, 1)
+	// The hold outlives the Solve call whose context started it; the
+	// runner ends it with release, also when the run is interrupted.
+	holdCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var held atomic.Bool
+	stop := context.AfterFunc(ctx, func() {
+		if !held.Load() {
+			// Still solving: an interrupted solve stops at once.
+			cancel()
+		}
+	})
+	go func() {
+		defer cancel()
+		_, err := s.c.Build(holdCtx, s.solveOpt(req, nil), "orch", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+			res, err := c.Solve(ctx, freq)
+			if err != nil {
+				return nil, err
+			}
+			l, err := toLink(ctx, res)
+			if err != nil {
+				return nil, err
+			}
+			held.Store(true)
+			ready <- l
+			select {
+			case <-released:
+			case <-ctx.Done():
+			}
+			return res, nil
+		}, prog.channel())
+		done <- err
+	}()
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			stop()
+			close(released)
+			<-done
+		})
+	}
+	select {
+	case l := <-ready:
+		return l, release, nil
+	case err := <-done:
+		stop()
+		close(released)
+		if err == nil {
+			err = errors.New("build ended without a result")
+		}
+		return nil, nil, err
+	}
+}
+
+// toLink evaluates a frontend result and captures it for `target:` children.
+func toLink(ctx context.Context, res *gateway.Result) (*link, error) {
+	l := &link{meta: maps.Clone(res.Metadata), platforms: map[string]llb.State{}}
+	err := res.EachRef(func(ref gateway.Reference) error {
+		if ref == nil {
+			return nil
+		}
+		return ref.Evaluate(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for p, ref := range res.Refs {
+		st := llb.Scratch()
+		if ref != nil {
+			if st, err = ref.ToState(); err != nil {
+				return nil, err
+			}
+		}
+		l.platforms[p] = st
+	}
+	if res.Ref != nil {
+		st, err := res.Ref.ToState()
+		if err != nil {
+			return nil, err
+		}
+		l.single = &st
+	}
+	return l, nil
+}
+
+// addInputs hands each linked parent's result to the frontend as an input,
+// as `docker buildx bake` does: context:NAME=input:KEY, per platform for a
+// multi-platform parent, with the parent's image config as input metadata.
+func (r *request) addInputs(job runner.Job) error {
+	r.inputs = map[string]llb.State{}
+	for name, parent := range r.links {
+		in := job.Inputs[name]
+		if in == nil {
+			return fmt.Errorf("contexts.%s: the result of target %q was not handed over", name, parent)
+		}
+		l, ok := in.Handle.(*link)
+		if !ok || l == nil {
+			return fmt.Errorf("contexts.%s: target %q left no result to build on", name, parent)
+		}
+		key := "link-" + name
+		for p, st := range l.platforms {
+			r.inputs[key+"::"+p] = st
+			r.attrs["context:"+name+"::"+p] = "input:" + key + "::" + p
+			if md := inputMetadata(l.meta, "/"+p); md != "" {
+				r.attrs["input-metadata:"+key+"::"+p] = md
+			}
+		}
+		if l.single != nil {
+			r.inputs[key] = *l.single
+			r.attrs["context:"+name] = "input:" + key
+			if md := inputMetadata(l.meta, ""); md != "" {
+				r.attrs["input-metadata:"+key] = md
+			}
+		}
+	}
+	return nil
+}
+
+// inputMetadata encodes the image config and build info of one platform of
+// a parent's result the way the Dockerfile frontend reads input metadata.
+func inputMetadata(meta map[string][]byte, suffix string) string {
+	md := map[string][]byte{}
+	if dt, ok := meta[exptypes.ExporterImageConfigKey+suffix]; ok {
+		md[exptypes.ExporterImageConfigKey] = dt
+	}
+	if dt, ok := meta["containerimage.buildinfo"+suffix]; ok {
+		md["containerimage.buildinfo"] = dt
+	}
+	if len(md) == 0 {
+		return ""
+	}
+	dt, _ := json.Marshal(md)
+	return string(dt)
+}
+
+// decodeExporterResponse turns the exporter response into the metadata
+// buildx writes: values that are base64-encoded JSON are decoded.
+func decodeExporterResponse(resp map[string]string) map[string]any {
+	out := map[string]any{}
+	for k, v := range resp {
+		dt, err := base64.StdEncoding.DecodeString(v)
+		if err != nil {
+			out[k] = v
+			continue
+		}
+		var raw map[string]any
+		if err := json.Unmarshal(dt, &raw); err != nil {
+			out[k] = v
+			continue
+		}
+		out[k] = raw
+	}
+	return out
+}
+
+// isRegistryTransient reports whether a failed push may succeed when tried
+// again: the registry answered 5xx or 429, or the connection dropped.
+func isRegistryTransient(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{
+		"429 Too Many Requests", "500 Internal Server Error", "502 Bad Gateway",
+		"503 Service Unavailable", "504 Gateway Timeout", "connection reset by peer",
+		"unexpected EOF", "broken pipe",
+	} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
