@@ -32,9 +32,9 @@ type progress struct {
 	tails    map[digest.Digest][]string
 	partial  map[digest.Digest]string
 
-	plain       chan *client.SolveStatus
-	plainDone   chan struct{}
-	forwarders  sync.WaitGroup
+	plain      chan *client.SolveStatus
+	plainDone  chan struct{}
+	forwarders sync.WaitGroup
 }
 
 func (s *Solver) newProgress(ctx context.Context, job runner.Job) *progress {

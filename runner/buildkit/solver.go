@@ -46,9 +46,9 @@ type Options struct {
 // Solver builds plan nodes on one BuildKit daemon. It implements
 // runner.Solver.
 type Solver struct {
-	c        *client.Client
-	opts     Options
-	printer  progresswriter.Writer
+	c       *client.Client
+	opts    Options
+	printer progresswriter.Writer
 	// parents holds the names of targets that another node of the plan
 	// takes through a `target:` link.
 	parents map[string]bool
