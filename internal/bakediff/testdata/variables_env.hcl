@@ -46,6 +46,8 @@ variable "BOTH" {
 }
 # An untyped variable ignores NAME_JSON when NAME is set.
 variable "UNTYPED_BOTH" { default = "default" }
+# An untyped variable with only NAME_JSON set takes its text as it is.
+variable "UNTYPED_JSON_ONLY" { default = "default" }
 variable "INFER_NUM" { default = 10 }
 variable "INFER_BOOL" { default = true }
 variable "NOT_SET" { default = "kept" }
@@ -65,6 +67,7 @@ target "default" {
     JSON_LIST    = join(",", JSON_LIST)
     BOTH         = join(",", BOTH)
     UNTYPED_BOTH = UNTYPED_BOTH
+    UNTYPED_JSON = UNTYPED_JSON_ONLY
     INFER_NUM    = INFER_NUM + 1
     INFER_BOOL   = !INFER_BOOL
     NOT_SET      = NOT_SET
