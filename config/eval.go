@@ -197,10 +197,12 @@ func (l *loader) run() hcl.Diagnostics {
 	l.collect()
 	l.buildFunctions()
 	l.resolveValues()
-	if !l.diags.HasErrors() {
-		l.expand()
-		l.evaluate()
-	}
+	// Expansion and evaluation run even after errors: failed values are
+	// marked and never reported twice, so every independent problem of
+	// the files shows up in one run. Merging and inherits need complete
+	// targets and wait for a clean evaluation.
+	l.expand()
+	l.evaluate()
 	if !l.diags.HasErrors() {
 		l.finish()
 	}
@@ -828,11 +830,10 @@ func (l *loader) resolveValues() {
 		}
 		l.cfg.Variables = append(l.cfg.Variables, out)
 	}
-	if l.diags.HasErrors() {
-		return
-	}
 	for _, name := range l.varOrder {
-		l.validate(l.vars[name])
+		if l.valStates[name] == resolved {
+			l.validate(l.vars[name])
+		}
 	}
 }
 
