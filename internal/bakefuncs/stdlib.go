@@ -10,6 +10,13 @@
 // uses that implementation so results match bake's exactly; the rest (bake's
 // own helpers and the cidr, crypto, encoding and uuid families) are written
 // here on the standard library.
+//
+// Known differences from bake v0.38, all on inputs bake rejects or mishandles:
+// orch's go-cty is newer (signum accepts numbers beyond int64, contains
+// accepts a null element, merge of null objects no longer panics);
+// Masterminds semver is newer (versions over 256 bytes and constraints over
+// 512 bytes are rejected); cidrsubnet refuses a negative subnet number with a
+// negative extension, where bake computes an address outside the prefix.
 package bakefuncs
 
 import (
