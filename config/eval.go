@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/orch-build/orch/internal/bakefuncs"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 )
@@ -154,7 +155,7 @@ func newLoader(opts Options, workDir string, files []*file, cfg *Config) *loader
 	}
 	l.builtins = map[string]string{"BAKE_CMD_CONTEXT": cmdContext, "BAKE_LOCAL_PLATFORM": platform}
 	funcs := map[string]function.Function{}
-	for k, f := range stdlib() {
+	for k, f := range bakefuncs.Stdlib() {
 		funcs[k] = f
 	}
 	l.ectx = &hcl.EvalContext{Variables: map[string]cty.Value{}, Functions: funcs}
