@@ -15,8 +15,9 @@
 // orch's go-cty is newer (signum accepts numbers beyond int64, contains
 // accepts a null element, merge of null objects no longer panics);
 // Masterminds semver is newer (versions over 256 bytes and constraints over
-// 512 bytes are rejected); cidrsubnet refuses a negative subnet number with a
-// negative extension, where bake computes an address outside the prefix.
+// 512 bytes are rejected); cidrsubnet refuses a negative subnet number or a
+// prefix shortened below zero bits, where bake prints a garbled address or
+// "<nil>"; cidrsubnets accepts IPv4-mapped IPv6 prefixes, which bake rejects.
 package bakefuncs
 
 import (
