@@ -75,7 +75,7 @@ func (l *loader) matrixNames(rb *rawBlock) ([]string, []*hcl.EvalContext, bool) 
 		return nil, nil, false
 	}
 	mv, diags := mattr.Expr.Value(l.ectx)
-	l.add(diags...)
+	l.add(l.explain(diags, l.ectx)...)
 	if diags.HasErrors() {
 		return nil, nil, false
 	}
@@ -130,7 +130,7 @@ func (l *loader) matrixNames(rb *rawBlock) ([]string, []*hcl.EvalContext, bool) 
 			return nil, nil, false
 		}
 		nv, diags := nattr.Expr.Value(c)
-		l.add(diags...)
+		l.add(l.explain(diags, c)...)
 		if diags.HasErrors() {
 			return nil, nil, false
 		}
@@ -275,7 +275,7 @@ func (l *loader) evalExpr(in *instance, expr hcl.Expression) (cty.Value, bool) {
 	}
 	v, diags := expr.Value(ctx)
 	if diags.HasErrors() {
-		l.add(diags...)
+		l.add(l.explain(diags, ctx)...)
 		return cty.NilVal, false
 	}
 	return v, true

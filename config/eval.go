@@ -538,7 +538,7 @@ func (l *loader) userFunction(f *funcDecl) function.Function {
 		}
 		v, diags := f.result.Value(ctx)
 		if diags.HasErrors() {
-			return cty.DynamicVal, diags
+			return cty.DynamicVal, l.explain(diags, ctx)
 		}
 		return v, nil
 	}
@@ -673,9 +673,30 @@ func (l *loader) deps(ctx *hcl.EvalContext, expr hcl.Expression, refs *[]blockRe
 			diags = append(diags, l.resolveValue(root, rng)...)
 			continue
 		}
+		// Anything else is left to evaluation, which reports unknown
+		// names (see explain): some names are not variables at all, such
+		// as the type in convert(x, number).
+	}
+	return diags
+}
+
+// explain adds a suggestion to the "Unknown variable" diagnostics HCL
+// reports when evaluating in ctx.
+func (l *loader) explain(diags hcl.Diagnostics, ctx *hcl.EvalContext) hcl.Diagnostics {
+	for _, d := range diags {
+		if d.Summary != "Unknown variable" {
+			continue
+		}
+		_, rest, ok := strings.Cut(d.Detail, "There is no variable named ")
+		if !ok {
+			continue
+		}
+		name, err := strconv.Unquote(strings.TrimSuffix(strings.TrimSpace(rest), "."))
+		if err != nil {
+			continue
+		}
 		candidates := append(l.valueNames(), l.localNames(ctx)...)
-		diags = append(diags, errorDiag("Unknown variable",
-			fmt.Sprintf("There is no variable named %q.%s Declare it with a variable block.", root, didYouMean(root, candidates)), &rng))
+		d.Detail = fmt.Sprintf("There is no variable named %q.%s Declare it with a variable block, or set it with --var.", name, didYouMean(name, candidates))
 	}
 	return diags
 }
@@ -771,7 +792,7 @@ func (l *loader) computeValue(name string) (cty.Value, hcl.Diagnostics) {
 		var diags hcl.Diagnostics
 		val, diags = def.Expr.Value(l.ectx)
 		if diags.HasErrors() {
-			return cty.NilVal, diags
+			return cty.NilVal, l.explain(diags, l.ectx)
 		}
 		conv, err := convertValue(val, ty)
 		if err != nil {
@@ -847,7 +868,7 @@ func (l *loader) validate(v *varDecl) {
 		}
 		res, diags := rule.condition.Value(l.ectx)
 		if diags.HasErrors() {
-			l.add(diags...)
+			l.add(l.explain(diags, l.ectx)...)
 			continue
 		}
 		if res.IsNull() {

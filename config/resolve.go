@@ -181,6 +181,12 @@ func (l *loader) checkGroupCycles() {
 			return
 		}
 		if color[name] == 1 {
+			// A group listing a name already being expanded means the
+			// target of that name, as bake resolves it; only a name that
+			// is no target closes a cycle.
+			if l.cfg.Targets[name] != nil {
+				return
+			}
 			start := 0
 			for i, p := range path {
 				if p == name {

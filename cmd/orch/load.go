@@ -13,20 +13,49 @@ import (
 // files: -f/--file (repeatable, "-" for standard input), --set and --var.
 func configFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringSliceFlag{
-			Name:    "file",
-			Aliases: []string{"f"},
-			Usage:   "read `FILE` (repeatable, merged in order; \"-\" reads standard input); default orch.hcl, orch.json, then docker-bake.*",
+		// -f and --file are two flags rather than aliases: urfave/cli
+		// copies an aliased generic value onto its alias, repeating it.
+		&cli.GenericFlag{
+			Name:  "file",
+			Value: &repeated{},
+			Usage: "read `FILE` (repeatable, merged in order; \"-\" reads standard input); default orch.hcl, orch.json, then docker-bake.*",
 		},
-		&cli.StringSliceFlag{
+		&cli.GenericFlag{
+			Name:  "f",
+			Value: &repeated{},
+			Usage: "same as --file",
+		},
+		&cli.GenericFlag{
 			Name:  "set",
+			Value: &repeated{},
 			Usage: "override a target attribute, `PATTERN.KEY[.NAME]=VALUE` or PATTERN.KEY+=VALUE (repeatable)",
 		},
-		&cli.StringSliceFlag{
+		&cli.GenericFlag{
 			Name:  "var",
+			Value: &repeated{},
 			Usage: "set a variable, `NAME=VALUE` (repeatable; takes precedence over the environment)",
 		},
 	}
+}
+
+// repeated is a repeatable string flag that keeps every value whole:
+// urfave/cli's StringSliceFlag splits values at commas, which breaks
+// --set app.output=type=local,dest=out and --var LIST=a,b.
+type repeated struct{ values []string }
+
+func (r *repeated) Set(v string) error {
+	r.values = append(r.values, v)
+	return nil
+}
+
+func (r *repeated) String() string { return strings.Join(r.values, " ") }
+
+// repeatedValues returns the values of a repeated flag of c.
+func repeatedValues(c *cli.Context, name string) []string {
+	if r, ok := c.Generic(name).(*repeated); ok && r != nil {
+		return r.values
+	}
+	return nil
 }
 
 // trailingArgs separates the positional arguments of c from config flags
@@ -87,12 +116,12 @@ func configOptions(c *cli.Context) (config.Options, error) {
 		return config.Options{}, err
 	}
 	opts := config.Options{
-		Files: append(c.StringSlice("file"), trailing.files...),
-		Sets:  append(c.StringSlice("set"), trailing.sets...),
+		Files: append(append(repeatedValues(c, "f"), repeatedValues(c, "file")...), trailing.files...),
+		Sets:  append(repeatedValues(c, "set"), trailing.sets...),
 		Stdin: os.Stdin,
 		Env:   os.Environ(),
 	}
-	for _, v := range append(c.StringSlice("var"), trailing.vars...) {
+	for _, v := range append(repeatedValues(c, "var"), trailing.vars...) {
 		name, value, ok := strings.Cut(v, "=")
 		if !ok || name == "" {
 			return opts, fmt.Errorf("--var %q: expected NAME=VALUE: %w", v, errUsage)
