@@ -12,7 +12,8 @@ import (
 // The helpers below build config values the way the loader would, with
 // every range in "orch.hcl": a target declared at line L sets contexts on
 // L+1, depends_on on L+2, platforms on L+3 and output on L+4, so error
-// texts show which attribute they point at.
+// texts show which attribute they point at. contextAt gives one context
+// value a line of its own, as the loader does.
 
 // mod sets one attribute of a target declared at line.
 type mod func(t *config.Target, line int)
@@ -37,6 +38,16 @@ func contexts(kv ...string) mod {
 			t.Contexts[kv[i]] = kv[i+1]
 		}
 		t.AttrRanges["contexts"] = at(line + 1)
+	}
+}
+
+// contextAt records that context key is set on line.
+func contextAt(key string, line int) mod {
+	return func(t *config.Target, _ int) {
+		if t.ContextRanges == nil {
+			t.ContextRanges = map[string]hcl.Range{}
+		}
+		t.ContextRanges[key] = at(line)
 	}
 }
 

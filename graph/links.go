@@ -216,11 +216,10 @@ func (b *builder) plan(order []int) *Plan {
 	return p
 }
 
-// contextRange is where target t declares its context key: the per-key
-// range "contexts.KEY" when the loader records one, else the whole
-// contexts attribute.
+// contextRange is where target t sets its context key: the value's own
+// range when the loader recorded it, else the whole contexts attribute.
 func contextRange(t *config.Target, key string) hcl.Range {
-	if r, ok := t.AttrRanges["contexts."+key]; ok {
+	if r, ok := t.ContextRanges[key]; ok {
 		return r
 	}
 	return attrRange(t, "contexts")

@@ -150,6 +150,14 @@ func TestLinkErrors(t *testing.T) {
 			want:    `orch.hcl:11: target "app" links to itself as context "self"`,
 		},
 		{
+			name: "a context value's own line is used when known",
+			targets: targets(
+				target("base", 1),
+				target("app", 10, contexts("a", "target:base", "b", "target:bse"), contextAt("a", 12), contextAt("b", 13)),
+			),
+			want: `orch.hcl:13: target "app" context "b" names unknown target "bse"; did you mean "base"?`,
+		},
+		{
 			name:    "self-link through depends_on",
 			targets: targets(target("app", 10, dependsOn("app"))),
 			want:    `orch.hcl:12: target "app" links to itself through depends_on`,

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+)
+
+func graphCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "graph",
+		Usage:     "print the dependency graph of the selected targets (DOT, Mermaid or JSON)",
+		ArgsUsage: "[TARGET|GROUP|PATTERN...]",
+		Description: "Plans the selection as plan does and prints the graph. Arrows point from a\n" +
+			"target to the targets that wait for it: solid and labelled with the context\n" +
+			"name for target: contexts (the result feeds the child), dashed (DOT) or dotted\n" +
+			"(Mermaid) for depends_on (order only, no data passes). Targets built only as\n" +
+			"contexts of others, and not exported, have a dashed border.\n" +
+			"  orch graph | dot -Tsvg > graph.svg\n" +
+			"--format json prints the same document as plan --format json.",
+		Flags: append(configFlags(), &cli.StringFlag{
+			Name:  "format",
+			Value: "dot",
+			Usage: "output `FORMAT`: dot, mermaid or json",
+		}),
+		Action: func(c *cli.Context) error {
+			format := c.String("format")
+			switch format {
+			case "dot", "mermaid", "json":
+			default:
+				return fmt.Errorf("graph: unknown --format %q: want dot, mermaid or json: %w", format, errUsage)
+			}
+			p, err := planSelection(c, "graph")
+			if err != nil {
+				return err
+			}
+			switch format {
+			case "mermaid":
+				return p.WriteMermaid(c.App.Writer)
+			case "json":
+				return p.WriteJSON(c.App.Writer)
+			default:
+				return p.WriteDOT(c.App.Writer)
+			}
+		},
+	}
+}
