@@ -107,7 +107,7 @@ func destination(e config.Entry) string {
 // "oci:out/app.tar" (an archive), "oci-layout:out/app" (a directory),
 // "registry:localhost:5000/app:1" (a push), "image:app" (kept in the
 // builder), "cacheonly". An image output without a name uses the target's
-// tags, as BuildKit does.
+// tags, as BuildKit does; several names give "registry:a, registry:b".
 func describeOutput(e config.Entry, tags []string, opts RenderOptions) string {
 	dest := e.Attrs["dest"]
 	if dest == stdoutDest {
@@ -123,15 +123,23 @@ func describeOutput(e config.Entry, tags []string, opts RenderOptions) string {
 		}
 		return e.Type + ":" + opts.rel(dest)
 	case "image", "registry":
-		name := e.Attrs["name"]
-		if name == "" {
-			name = strings.Join(tags, ",")
+		names := tags
+		if e.Attrs["name"] != "" {
+			names = strings.Split(e.Attrs["name"], ",")
 		}
 		kind := "image"
 		if e.Type == "registry" || isTrue(e.Attrs["push"]) {
 			kind = "registry"
 		}
-		return kind + ":" + name
+		if len(names) == 0 {
+			return kind
+		}
+		// One destination per name, so several tags read as a list.
+		parts := make([]string, len(names))
+		for i, n := range names {
+			parts[i] = kind + ":" + strings.TrimSpace(n)
+		}
+		return strings.Join(parts, ", ")
 	}
 	if dest != "" {
 		return e.Type + ":" + opts.rel(dest)
