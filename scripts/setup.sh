@@ -90,4 +90,8 @@ if [ ! -x "$bin/busybox/arm64/busybox" ]; then
 	mv "$bin/busybox/arm64/busybox.new" "$bin/busybox/arm64/busybox"
 fi
 
+# 5. The reference buildx (bake) that the differential test of `orch print`
+# compares against; its own module pins the version.
+bash "$root/tools/bakediff/build.sh"
+
 log "ready: $("$bin/buildkitd" --version), $(runc --version | head -1), $(docker-registry --version)"

@@ -81,7 +81,6 @@ func buildAction(c *cli.Context) error {
 	solver, err := buildkit.NewSolver(ctx, bk, plan, buildkit.Options{
 		Progress: c.String("progress"),
 		Stdout:   c.App.Writer,
-		Stderr:   c.App.ErrWriter,
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", err, errUsage)

@@ -16,8 +16,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/containerd/log"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/connhelper"
+	"github.com/sirupsen/logrus"
 
 	// Connection helpers for builders on other machines and in clusters.
 	_ "github.com/moby/buildkit/client/connhelper/dockercontainer"
@@ -25,6 +27,13 @@ import (
 	_ "github.com/moby/buildkit/client/connhelper/podmancontainer"
 	_ "github.com/moby/buildkit/client/connhelper/ssh"
 )
+
+func init() {
+	// The content store under an OCI layout export logs warnings (such as
+	// "failed check for fsverity support") through the process-wide logger;
+	// orch reports problems itself and keeps its output for the build.
+	log.L.Logger.SetLevel(logrus.ErrorLevel)
+}
 
 // BuilderOptions name a builder and how to reach it.
 type BuilderOptions struct {

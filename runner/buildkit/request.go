@@ -16,10 +16,10 @@ import (
 	contentlocal "github.com/containerd/containerd/v2/plugins/content/local"
 	units "github.com/docker/go-units"
 	"github.com/moby/buildkit/client"
-	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
+	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/entitlements"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tonistiigi/fsutil"
@@ -35,13 +35,14 @@ type request struct {
 	mounts       map[string]fsutil.FS
 	ociStores    map[string]content.Store
 	session      []session.Attachable
+	auth         session.Attachable
 	cacheImports []client.CacheOptionsEntry
 	cacheExports []client.CacheOptionsEntry
 	entitlements []string
 	// links maps a named context to the target it is linked to; inputs
 	// holds the linked parents' results once they are known.
 	links  map[string]string
-	inputs map[string]llb.State
+	inputs map[string]*pb.Definition
 	// dockerfile is the Dockerfile's path, for error locations.
 	dockerfile string
 	// cleanup removes temporary files (an inline Dockerfile).

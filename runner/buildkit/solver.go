@@ -9,11 +9,13 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/docker/cli/cli/config"
+	"github.com/docker/cli/cli/config/credentials"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
@@ -39,8 +41,6 @@ type Options struct {
 	ProgressOut *os.File
 	// Stdout receives outputs with dest=-; nil means os.Stdout.
 	Stdout io.Writer
-	// Stderr receives warnings, such as an unreadable docker config.
-	Stderr io.Writer
 }
 
 // Solver builds plan nodes on one BuildKit daemon. It implements
@@ -65,9 +65,6 @@ type Solver struct {
 func NewSolver(ctx context.Context, c *client.Client, plan *graph.Plan, opts Options) (*Solver, error) {
 	if opts.Stdout == nil {
 		opts.Stdout = os.Stdout
-	}
-	if opts.Stderr == nil {
-		opts.Stderr = os.Stderr
 	}
 	s := &Solver{c: c, opts: opts, parents: map[string]bool{}, prefixed: map[string]progresswriter.Writer{}}
 	for _, n := range plan.Nodes {
@@ -120,9 +117,13 @@ func (s *Solver) Close() error {
 // link is what a `target:` child needs of its parent: the parent's result
 // as LLB states (one per platform for a multi-platform parent) and the
 // image config metadata, so `FROM parent` keeps ENV, WORKDIR and the rest.
+//
+// The states are marshalled once, here: marshalling one llb.State from
+// several goroutines races inside the llb package, and every child of a
+// parent needs the same definitions.
 type link struct {
-	single    *llb.State
-	platforms map[string]llb.State
+	single    *pb.Definition
+	platforms map[string]*pb.Definition
 	meta      map[string][]byte
 }
 
@@ -138,6 +139,9 @@ func (s *Solver) Solve(ctx context.Context, job runner.Job) (*runner.Result, err
 		return nil, fmt.Errorf("target %q: %w", t.Name, err)
 	}
 	defer req.cleanup()
+	if req.auth, err = authProvider(); err != nil {
+		return nil, fmt.Errorf("target %q: %w", t.Name, err)
+	}
 	if err := req.addInputs(job); err != nil {
 		return nil, fmt.Errorf("target %q: %w", t.Name, err)
 	}
@@ -193,7 +197,7 @@ func (s *Solver) Solve(ctx context.Context, job runner.Job) (*runner.Result, err
 
 // solveOpt is the part of a client.SolveOpt common to both kinds of build.
 func (s *Solver) solveOpt(req *request, exports []client.ExportEntry) client.SolveOpt {
-	attachables := append([]session.Attachable{s.authProvider()}, req.session...)
+	attachables := append([]session.Attachable{req.auth}, req.session...)
 	return client.SolveOpt{
 		Exports:             exports,
 		LocalMounts:         req.mounts,
@@ -205,38 +209,43 @@ func (s *Solver) solveOpt(req *request, exports []client.ExportEntry) client.Sol
 	}
 }
 
-// authProvider serves registry credentials from the docker config file
-// (DOCKER_CONFIG honoured) and its credential helpers.
-func (s *Solver) authProvider() session.Attachable {
-	cfg := config.LoadDefaultConfigFile(s.opts.Stderr)
+// authProvider serves registry credentials from the docker config file and
+// its credential helpers. DOCKER_CONFIG is read on every call (the docker
+// CLI library reads it once per process), so each solve sees the current
+// setting.
+func authProvider() (session.Attachable, error) {
+	dir := os.Getenv("DOCKER_CONFIG")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil, fmt.Errorf("registry credentials: %w", err)
+		}
+		dir = filepath.Join(home, ".docker")
+	}
+	cfg, err := config.Load(dir)
+	if err != nil {
+		return nil, fmt.Errorf("registry credentials: read %s: %w", filepath.Join(dir, "config.json"), err)
+	}
+	if !cfg.ContainsAuth() {
+		cfg.CredentialsStore = credentials.DetectDefaultStore(cfg.CredentialsStore)
+	}
 	return authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
 		AuthConfigProvider: authprovider.LoadAuthConfig(cfg),
-	})
+	}), nil
 }
 
 // frontendRequest is the dockerfile.v0 request for req.
-func frontendRequest(ctx context.Context, req *request) (gateway.SolveRequest, error) {
-	inputs := map[string]*pb.Definition{}
-	for k, st := range req.inputs {
-		def, err := st.Marshal(ctx)
-		if err != nil {
-			return gateway.SolveRequest{}, err
-		}
-		inputs[k] = def.ToPB()
-	}
+func frontendRequest(req *request) gateway.SolveRequest {
 	return gateway.SolveRequest{
 		Frontend:       "dockerfile.v0",
 		FrontendOpt:    maps.Clone(req.attrs),
-		FrontendInputs: inputs,
-	}, nil
+		FrontendInputs: maps.Clone(req.inputs),
+	}
 }
 
 // build runs one frontend solve with the given exports.
 func (s *Solver) build(ctx context.Context, req *request, exports []client.ExportEntry, prog *progress) (*client.SolveResponse, error) {
-	freq, err := frontendRequest(ctx, req)
-	if err != nil {
-		return nil, err
-	}
+	freq := frontendRequest(req)
 	return s.c.Build(ctx, s.solveOpt(req, exports), "orch", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
 		return c.Solve(ctx, freq)
 	}, prog.channel())
@@ -245,10 +254,7 @@ func (s *Solver) build(ctx context.Context, req *request, exports []client.Expor
 // hold solves req in a build that stays open until release is called, and
 // returns the result as a link for the children.
 func (s *Solver) hold(ctx context.Context, req *request, prog *progress) (*link, func(), error) {
-	freq, err := frontendRequest(ctx, req)
-	if err != nil {
-		return nil, nil, err
-	}
+	freq := frontendRequest(req)
 	ready := make(chan *link, 1)
 	released := make(chan struct{})
 	done := make(chan error, 1)
@@ -306,7 +312,7 @@ func (s *Solver) hold(ctx context.Context, req *request, prog *progress) (*link,
 
 // toLink evaluates a frontend result and captures it for `target:` children.
 func toLink(ctx context.Context, res *gateway.Result) (*link, error) {
-	l := &link{meta: maps.Clone(res.Metadata), platforms: map[string]llb.State{}}
+	l := &link{meta: maps.Clone(res.Metadata), platforms: map[string]*pb.Definition{}}
 	err := res.EachRef(func(ref gateway.Reference) error {
 		if ref == nil {
 			return nil
@@ -317,29 +323,39 @@ func toLink(ctx context.Context, res *gateway.Result) (*link, error) {
 		return nil, err
 	}
 	for p, ref := range res.Refs {
-		st := llb.Scratch()
-		if ref != nil {
-			if st, err = ref.ToState(); err != nil {
-				return nil, err
-			}
-		}
-		l.platforms[p] = st
-	}
-	if res.Ref != nil {
-		st, err := res.Ref.ToState()
-		if err != nil {
+		if l.platforms[p], err = refDefinition(ctx, ref); err != nil {
 			return nil, err
 		}
-		l.single = &st
+	}
+	if res.Ref != nil {
+		if l.single, err = refDefinition(ctx, res.Ref); err != nil {
+			return nil, err
+		}
 	}
 	return l, nil
+}
+
+// refDefinition marshals a result reference (nil is an empty filesystem).
+func refDefinition(ctx context.Context, ref gateway.Reference) (*pb.Definition, error) {
+	st := llb.Scratch()
+	if ref != nil {
+		var err error
+		if st, err = ref.ToState(); err != nil {
+			return nil, err
+		}
+	}
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return def.ToPB(), nil
 }
 
 // addInputs hands each linked parent's result to the frontend as an input,
 // as `docker buildx bake` does: context:NAME=input:KEY, per platform for a
 // multi-platform parent, with the parent's image config as input metadata.
 func (r *request) addInputs(job runner.Job) error {
-	r.inputs = map[string]llb.State{}
+	r.inputs = map[string]*pb.Definition{}
 	for name, parent := range r.links {
 		in := job.Inputs[name]
 		if in == nil {
@@ -358,7 +374,7 @@ func (r *request) addInputs(job runner.Job) error {
 			}
 		}
 		if l.single != nil {
-			r.inputs[key] = *l.single
+			r.inputs[key] = l.single
 			r.attrs["context:"+name] = "input:" + key
 			if md := inputMetadata(l.meta, ""); md != "" {
 				r.attrs["input-metadata:"+key] = md
