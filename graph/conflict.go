@@ -63,8 +63,9 @@ func isTrue(s string) bool {
 
 // writer is one output that writes a local destination.
 type writer struct {
-	Writer
-	kind destKind
+	node   *pending
+	output int
+	kind   destKind
 }
 
 // checkDestinations reports every local path (or stdout) written by more
@@ -81,13 +82,10 @@ func checkDestinations(nodes []*pending) []error {
 			if !ok {
 				continue
 			}
-			byPath[path] = append(byPath[path], writer{
-				Writer: Writer{Target: n.name, Output: i, Dest: destination(out), Range: attrRange(n.target, "output")},
-				kind:   kind,
-			})
+			byPath[path] = append(byPath[path], writer{node: n, output: i, kind: kind})
 		}
 	}
-	paths := make([]string, 0, len(byPath))
+	var paths []string
 	for path, ws := range byPath {
 		if len(ws) > 1 && conflicting(ws) {
 			paths = append(paths, path)
@@ -98,7 +96,11 @@ func checkDestinations(nodes []*pending) []error {
 	for _, path := range paths {
 		e := &ConflictError{Path: path}
 		for _, w := range byPath[path] {
-			e.Writers = append(e.Writers, w.Writer)
+			t := w.node.target
+			e.Writers = append(e.Writers, Writer{
+				Target: w.node.name, Output: w.output,
+				Dest: destination(t.Outputs[w.output]), Range: attrRange(t, "output"),
+			})
 		}
 		errs = append(errs, e)
 	}

@@ -116,17 +116,17 @@ func (b *builder) readLinks(n *pending) {
 		}
 	}
 	sort.Strings(keys)
+	n.links = make([]Link, 0, len(keys)+len(t.DependsOn))
 	for _, key := range keys {
 		to := strings.TrimPrefix(t.Contexts[key], targetPrefix)
 		b.link(n, Link{From: n.name, To: to, Kind: DataEdge, Key: key, Range: contextRange(t, key)},
 			"target "+strconv.Quote(n.name)+" context "+strconv.Quote(key))
 	}
-	seen := make(map[string]bool, len(t.DependsOn))
-	for _, to := range t.DependsOn {
-		if seen[to] {
+	for i, to := range t.DependsOn {
+		// Lists are short: a scan beats a map for repeats.
+		if slices.Contains(t.DependsOn[:i], to) {
 			continue
 		}
-		seen[to] = true
 		b.link(n, Link{From: n.name, To: to, Kind: OrderEdge, Range: attrRange(t, "depends_on")},
 			"target "+strconv.Quote(n.name)+" depends_on")
 	}
