@@ -1,7 +1,11 @@
 // Package graph turns evaluated targets and a user's selection into a build
 // plan: the nodes to build, the edges between them, a deterministic
-// topological order and the reason each node is in the plan. It is pure: no
-// I/O, no HCL, no BuildKit.
+// topological order and the reason each node is in the plan. It also
+// renders plans (table, JSON, DOT, Mermaid) to an io.Writer.
+//
+// It is pure: it reads no files, parses no HCL (it only passes on the
+// hcl.Range values config recorded, in its errors and diagnostics) and
+// knows nothing of BuildKit.
 package graph
 
 import (
@@ -39,7 +43,9 @@ type Node struct {
 	Deps []Edge
 	// Export is false for a target that is only reached through `target:`
 	// links and not selected itself: it is built but its outputs are not
-	// written (bake's cacheonly rule).
+	// written (bake's cacheonly rule). A target pulled in by depends_on
+	// is exported: no data passes on an order edge, so the point of
+	// waiting for it is its written result.
 	Export bool
 	// Reasons say why the node is in the plan, e.g. "selected",
 	// "needed by api as context base", "ordered before migrate".
