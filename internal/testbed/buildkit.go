@@ -128,7 +128,8 @@ func startBuildKit() (*BuildKit, error) {
 		LogPath: filepath.Join(dir, "buildkitd.log"),
 	}
 	p, err := startProcess("buildkitd", dir, b.LogPath, bin,
-		"--config", cfgPath, "--root", b.Root, "--addr", b.Addr)
+		"--config", cfgPath, "--root", b.Root, "--addr", b.Addr,
+		"--allow-insecure-entitlement=network.host", "--allow-insecure-entitlement=security.insecure")
 	if err != nil {
 		return nil, err
 	}

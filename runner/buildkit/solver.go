@@ -199,6 +199,10 @@ func (s *Solver) Solve(ctx context.Context, job runner.Job) (*runner.Result, err
 func (s *Solver) solveOpt(req *request, exports []client.ExportEntry) client.SolveOpt {
 	attachables := append([]session.Attachable{req.auth}, req.session...)
 	return client.SolveOpt{
+		// The daemon reads build-wide settings such as attest:provenance
+		// from the outer request, as buildx passes them; the client also
+		// merges cache-import attributes into this map.
+		FrontendAttrs:       maps.Clone(req.attrs),
 		Exports:             exports,
 		LocalMounts:         req.mounts,
 		OCIStores:           req.ociStores,
