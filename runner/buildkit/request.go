@@ -79,12 +79,13 @@ func localName(prefix, dir string) string {
 
 // newRequest translates t. It reports every problem it can find in the
 // target at once.
-func newRequest(t *config.Target) (_ *request, err error) {
+func newRequest(t *config.Target, contexts *contextSession) (_ *request, err error) {
 	r := &request{
 		attrs:     map[string]string{},
 		mounts:    map[string]fsutil.FS{},
 		ociStores: map[string]content.Store{},
 		links:     map[string]string{},
+		inputs:    map[string]*pb.Definition{},
 		cleanup:   func() {},
 	}
 	defer func() {
@@ -92,11 +93,11 @@ func newRequest(t *config.Target) (_ *request, err error) {
 			r.cleanup()
 		}
 	}()
-	if err := r.setContext(t); err != nil {
+	if err := r.setContext(t, contexts); err != nil {
 		return nil, err
 	}
 	for _, k := range slices.Sorted(maps.Keys(t.Contexts)) {
-		if err := r.setNamedContext(t, k, t.Contexts[k]); err != nil {
+		if err := r.setNamedContext(t, contexts, k, t.Contexts[k]); err != nil {
 			return nil, fmt.Errorf("contexts.%s: %w", k, err)
 		}
 	}
@@ -191,8 +192,9 @@ func newRequest(t *config.Target) (_ *request, err error) {
 	return r, nil
 }
 
-// setContext sets the main build context and the Dockerfile.
-func (r *request) setContext(t *config.Target) error {
+// setContext sets the main build context and the Dockerfile. A local
+// context goes through the run's context session (see contextSession).
+func (r *request) setContext(t *config.Target, contexts *contextSession) error {
 	ctxPath := "."
 	if t.Context != nil && *t.Context != "" {
 		ctxPath = *t.Context
@@ -217,19 +219,21 @@ func (r *request) setContext(t *config.Target) error {
 		if !st.IsDir() {
 			return fmt.Errorf("context %s is not a directory", dir)
 		}
-		fs, err := fsutil.NewFS(dir)
+		df := dockerfile
+		if !filepath.IsAbs(df) {
+			// bake resolves dockerfile against the context directory.
+			df = filepath.Join(dir, df)
+		}
+		ignore := ""
+		if t.DockerfileInline == nil {
+			ignore = df + ".dockerignore"
+		}
+		def, err := contexts.local(dir, ignore, "build context")
 		if err != nil {
 			return fmt.Errorf("context: %w", err)
 		}
-		// The Dockerfile frontend always reads the main context from the
-		// local named "context".
-		r.mounts["context"] = fs
+		r.inputs["context"] = def
 		if t.DockerfileInline == nil {
-			// bake resolves dockerfile against the context directory.
-			df := dockerfile
-			if !filepath.IsAbs(df) {
-				df = filepath.Join(dir, df)
-			}
 			if _, err := os.Stat(df); err != nil {
 				return fmt.Errorf("dockerfile: %w", err)
 			}
@@ -268,7 +272,7 @@ func (r *request) setContext(t *config.Target) error {
 }
 
 // setNamedContext handles one entry of `contexts`.
-func (r *request) setNamedContext(t *config.Target, name, v string) error {
+func (r *request) setNamedContext(t *config.Target, contexts *contextSession, name, v string) error {
 	switch {
 	case strings.HasPrefix(v, "target:"):
 		r.links[name] = strings.TrimPrefix(v, "target:")
@@ -295,13 +299,13 @@ func (r *request) setNamedContext(t *config.Target, name, v string) error {
 		if !st.IsDir() {
 			return fmt.Errorf("%s is not a directory", dir)
 		}
-		fs, err := fsutil.NewFS(dir)
+		def, err := contexts.local(dir, "", "context "+name)
 		if err != nil {
 			return err
 		}
-		mount := localName("named", dir)
-		r.mounts[mount] = fs
-		r.attrs["context:"+name] = "local:" + mount
+		key := "named-" + name
+		r.inputs[key] = def
+		r.attrs["context:"+name] = "input:" + key
 	}
 	return nil
 }

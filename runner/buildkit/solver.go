@@ -57,6 +57,8 @@ type Solver struct {
 	multi    *progresswriter.MultiWriter
 	prefixed map[string]progresswriter.Writer
 	closeMu  sync.RWMutex
+	// contexts serves the local context directories of every solve.
+	contexts *contextSession
 	closed   bool
 }
 
@@ -95,6 +97,11 @@ func NewSolver(ctx context.Context, c *client.Client, plan *graph.Plan, opts Opt
 		return nil, fmt.Errorf("progress %q: want one of %s", opts.Progress, strings.Join(ProgressModes, ", "))
 	}
 	s.opts = opts
+	cs, err := newContextSession(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	s.contexts = cs
 	return s, nil
 }
 
@@ -103,10 +110,14 @@ func NewSolver(ctx context.Context, c *client.Client, plan *graph.Plan, opts Opt
 func (s *Solver) Close() error {
 	s.closeMu.Lock()
 	defer s.closeMu.Unlock()
-	if s.closed || s.multi == nil {
+	if s.closed {
 		return nil
 	}
 	s.closed = true
+	s.contexts.close()
+	if s.multi == nil {
+		return nil
+	}
 	for _, w := range s.prefixed {
 		close(w.Status())
 	}
@@ -134,7 +145,7 @@ type link struct {
 // which BuildKit deduplicates against the first.
 func (s *Solver) Solve(ctx context.Context, job runner.Job) (*runner.Result, error) {
 	t := job.Node.Target
-	req, err := newRequest(t)
+	req, err := newRequest(t, s.contexts)
 	if err != nil {
 		return nil, fmt.Errorf("target %q: %w", t.Name, err)
 	}
@@ -359,7 +370,6 @@ func refDefinition(ctx context.Context, ref gateway.Reference) (*pb.Definition, 
 // as `docker buildx bake` does: context:NAME=input:KEY, per platform for a
 // multi-platform parent, with the parent's image config as input metadata.
 func (r *request) addInputs(job runner.Job) error {
-	r.inputs = map[string]*pb.Definition{}
 	for name, parent := range r.links {
 		in := job.Inputs[name]
 		if in == nil {

@@ -1,0 +1,125 @@
+package buildkit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/filesync"
+	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/patternmatcher/ignorefile"
+	"github.com/tonistiigi/fsutil"
+)
+
+// contextSession serves every local context directory of a run from one
+// BuildKit session that lives as long as the run. Each directory is a
+// local source named after its path; targets that share a directory
+// therefore produce the same LLB vertex, which BuildKit solves, and so
+// uploads, once. The session's fixed shared key lets a later run send only
+// what changed.
+//
+// Contexts reach the Dockerfile frontend as frontend inputs, so the
+// frontend does not apply .dockerignore itself: contextSession reads it
+// and passes the patterns as the local source's excludes.
+type contextSession struct {
+	s      *session.Session
+	mu     sync.Mutex
+	dirs   map[string]fsutil.FS
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// contextSessionKey is the shared key of the context session; BuildKit
+// keys its copy of a transferred directory by it.
+const contextSessionKey = "orch-contexts"
+
+func newContextSession(ctx context.Context, c *client.Client) (*contextSession, error) {
+	s, err := session.NewSession(ctx, contextSessionKey)
+	if err != nil {
+		return nil, fmt.Errorf("context session: %w", err)
+	}
+	cs := &contextSession{s: s, dirs: map[string]fsutil.FS{}, done: make(chan error, 1)}
+	s.Allow(filesync.NewFSSyncProvider(cs))
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	cs.cancel = cancel
+	go func() { cs.done <- s.Run(runCtx, c.Dialer()) }()
+	return cs, nil
+}
+
+// LookupDir serves a registered directory to BuildKit.
+func (cs *contextSession) LookupDir(name string) (fsutil.FS, bool) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	fs, ok := cs.dirs[name]
+	return fs, ok
+}
+
+// close ends the session.
+func (cs *contextSession) close() {
+	cs.s.Close()
+	cs.cancel()
+	<-cs.done
+}
+
+// local registers dir and returns its definition as a local source with
+// the .dockerignore patterns that apply: ignoreFile when it exists (a
+// Dockerfile-specific ignore file), else dir/.dockerignore.
+func (cs *contextSession) local(dir, ignoreFile, displayName string) (*pb.Definition, error) {
+	fs, err := fsutil.NewFS(dir)
+	if err != nil {
+		return nil, err
+	}
+	excludes, err := ignorePatterns(dir, ignoreFile)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256([]byte(dir))
+	name := "dir-" + hex.EncodeToString(sum[:8])
+	cs.mu.Lock()
+	cs.dirs[name] = fs
+	cs.mu.Unlock()
+	opts := []llb.LocalOption{
+		llb.SessionID(cs.s.ID()),
+		llb.SharedKeyHint(name),
+		llb.WithCustomName("[internal] load " + displayName),
+	}
+	if len(excludes) > 0 {
+		opts = append(opts, llb.ExcludePatterns(excludes))
+	}
+	def, err := llb.Local(name, opts...).Marshal(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	return def.ToPB(), nil
+}
+
+// ignorePatterns reads the .dockerignore patterns for a context.
+func ignorePatterns(dir, ignoreFile string) ([]string, error) {
+	for _, p := range []string{ignoreFile, filepath.Join(dir, ".dockerignore")} {
+		if p == "" {
+			continue
+		}
+		f, err := os.Open(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		patterns, err := ignorefile.ReadAll(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		return patterns, nil
+	}
+	return nil, nil
+}
