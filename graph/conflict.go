@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/orch-build/orch/config"
 )
@@ -108,11 +109,50 @@ func checkDestinations(nodes []*pending) []error {
 }
 
 // conflicting decides whether several outputs may write the same path. It
-// is the one place to allow sharing: today no sharing is safe, since two
-// writers of one OCI layout lose index entries and two writers of a file
-// or directory leave whichever finished last. (A later change may allow
-// several targets into one layout directory when a single writer merges
-// them.)
+// is the one place to allow sharing. Several targets may name one OCI
+// layout directory: the adapter merges their images into it with a single
+// writer, each under its own name. Anything else is unsafe: two writers of
+// a file or directory leave whichever finished last, one target cannot
+// write one layout twice in a solve, and two images under one name in a
+// layout leave whichever was merged last.
 func conflicting(ws []writer) bool {
-	return len(ws) > 1
+	if len(ws) < 2 {
+		return false
+	}
+	targets := map[*pending]bool{}
+	names := map[string]bool{}
+	for _, w := range ws {
+		if w.kind != layoutDir || targets[w.node] {
+			return true
+		}
+		targets[w.node] = true
+		for _, name := range layoutNames(w.node, w.node.target.Outputs[w.output]) {
+			if names[name] {
+				return true
+			}
+			names[name] = true
+		}
+	}
+	return false
+}
+
+// layoutNames lists the names an output's image takes in an OCI layout,
+// as the adapter names it: the output's name attribute, else the target's
+// tags, else the target's name.
+func layoutNames(n *pending, e config.Entry) []string {
+	var names []string
+	if v := e.Attrs["name"]; v != "" {
+		names = strings.Split(v, ",")
+	} else if len(n.target.Tags) > 0 {
+		names = n.target.Tags
+	} else {
+		return []string{n.name}
+	}
+	out := make([]string, 0, len(names))
+	for _, name := range names {
+		if name = strings.TrimSpace(name); name != "" {
+			out = append(out, name)
+		}
+	}
+	return out
 }

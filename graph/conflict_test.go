@@ -17,15 +17,61 @@ func TestDestinationConflicts(t *testing.T) {
 		want      string // "" when the plan is valid
 	}{
 		{
-			name: "two targets into one OCI layout directory",
+			name: "several targets into one OCI layout directory, each under its own name",
 			targets: targets(
-				target("a", 1, outputs(out("oci", "/w/out/app", "tar", "false"))),
-				target("b", 10, outputs(out("oci", "/w/out/app", "tar", "false"))),
+				target("a", 1, outputs(out("oci", "/w/out/images", "tar", "false"))),
+				target("b", 10, tags("r/b:1", "r/b:latest"), outputs(out("oci", "/w/out/images", "tar", "false"))),
+				target("c", 20, tags("r/b:2"), outputs(out("docker", "/w/out/./images/", "tar", "false"))),
+				target("d", 30, tags("r/b:1"), outputs(out("oci", "/w/out/images", "tar", "false", "name", "r/d:1"))),
+			),
+		},
+		{
+			name: "two targets into one OCI layout directory under one name",
+			targets: targets(
+				target("a", 1, tags("r/app:1"), outputs(out("oci", "/w/out/images", "tar", "false"))),
+				target("b", 10, outputs(out("oci", "/w/out/images", "tar", "false", "name", "r/x:1, r/app:1"))),
+				target("c", 20, tags("r/c:1"), outputs(out("oci", "/w/out/images", "tar", "false"))),
 			),
 			want: lines(
-				`destination conflict: /w/out/app is written by 2 outputs`,
-				`  orch.hcl:5: target "a" output 1 (oci-layout:/w/out/app)`,
-				`  orch.hcl:14: target "b" output 1 (oci-layout:/w/out/app)`,
+				`destination conflict: /w/out/images is written by 3 outputs`,
+				`  orch.hcl:5: target "a" output 1 (oci-layout:/w/out/images)`,
+				`  orch.hcl:14: target "b" output 1 (oci-layout:/w/out/images)`,
+				`  orch.hcl:24: target "c" output 1 (oci-layout:/w/out/images)`,
+			),
+		},
+		{
+			name: "a target named like another target's tag-less image",
+			targets: targets(
+				target("a", 1, outputs(out("oci", "/w/l", "tar", "false"))),
+				target("b", 10, outputs(out("oci", "/w/l", "tar", "false", "name", "a"))),
+			),
+			want: lines(
+				`destination conflict: /w/l is written by 2 outputs`,
+				`  orch.hcl:5: target "a" output 1 (oci-layout:/w/l)`,
+				`  orch.hcl:14: target "b" output 1 (oci-layout:/w/l)`,
+			),
+		},
+		{
+			name: "an OCI layout directory and an archive at one path",
+			targets: targets(
+				target("a", 1, outputs(out("oci", "/w/l", "tar", "false"))),
+				target("b", 10, outputs(out("oci", "/w/l"))),
+			),
+			want: lines(
+				`destination conflict: /w/l is written by 2 outputs`,
+				`  orch.hcl:5: target "a" output 1 (oci-layout:/w/l)`,
+				`  orch.hcl:14: target "b" output 1 (oci:/w/l)`,
+			),
+		},
+		{
+			name: "one target into one OCI layout directory twice",
+			targets: targets(
+				target("a", 1, outputs(out("oci", "/w/l", "tar", "false", "name", "r/a:1"), out("oci", "/w/l", "tar", "false", "name", "r/a:2"))),
+			),
+			want: lines(
+				`destination conflict: /w/l is written by 2 outputs`,
+				`  orch.hcl:5: target "a" output 1 (oci-layout:/w/l)`,
+				`  orch.hcl:5: target "a" output 2 (oci-layout:/w/l)`,
 			),
 		},
 		{
@@ -145,8 +191,8 @@ func TestDestinationConflicts(t *testing.T) {
 
 func TestConflictErrorType(t *testing.T) {
 	_, err := New(conf(targets(
-		target("a", 1, outputs(out("oci", "/w/l", "tar", "0"))),
-		target("b", 10, outputs(out("oci", "/w/l", "tar", "false"))),
+		target("a", 1, tags("r/a:1"), outputs(out("oci", "/w/l", "tar", "0"))),
+		target("b", 10, tags("r/a:1"), outputs(out("oci", "/w/l", "tar", "false"))),
 	)), []string{"all"})
 	var conflict *ConflictError
 	if !errors.As(err, &conflict) {
