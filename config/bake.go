@@ -54,9 +54,11 @@ type bakeTarget struct {
 	contextDir string
 	// contextsDir does the same per Contexts key.
 	contextsDir map[string]string
-	// ranges maps an attribute name to the expression that set it last.
+	// ranges maps an attribute name to the expression that set it last,
+	// for the blocks of one name only; inherited ranges are combined once,
+	// at the end, by attrRanges.
 	ranges map[string]hcl.Range
-	// contextRanges maps a contexts key to the expression that set it.
+	// contextRanges does the same per contexts key.
 	contextRanges map[string]hcl.Range
 }
 
@@ -397,12 +399,6 @@ func (t *bakeTarget) merge(t2 *bakeTarget) {
 		}
 		t.Contexts[k] = v
 		t.contextsDir[k] = t2.contextsDir[k]
-		if r, ok := t2.contextRanges[k]; ok {
-			if t.contextRanges == nil {
-				t.contextRanges = map[string]hcl.Range{}
-			}
-			t.contextRanges[k] = r
-		}
 	}
 	t.Labels = mergeNullableMap(t.Labels, t2.Labels)
 	if t2.Tags != nil {
@@ -469,11 +465,22 @@ func (t *bakeTarget) merge(t2 *bakeTarget) {
 		t.DependsOn = cloneStrings(t2.DependsOn)
 	}
 	t.Inherits = appendStrings(t.Inherits, t2.Inherits)
+}
+
+// mergeRanges copies the source ranges of t2 over those of t; ranges are
+// kept per block and per name, not per resolved target (see attrRanges).
+func (t *bakeTarget) mergeRanges(t2 *bakeTarget) {
 	for k, r := range t2.ranges {
 		if t.ranges == nil {
 			t.ranges = map[string]hcl.Range{}
 		}
 		t.ranges[k] = r
+	}
+	for k, r := range t2.contextRanges {
+		if t.contextRanges == nil {
+			t.contextRanges = map[string]hcl.Range{}
+		}
+		t.contextRanges[k] = r
 	}
 }
 

@@ -38,7 +38,7 @@ func (l *loader) expand() {
 }
 
 func (l *loader) addInstance(in *instance) {
-	in.states = map[string]state{}
+	in.raw.pending++
 	m, order := l.targets, &l.targetNames
 	if in.raw.kind == "group" {
 		m, order = l.groups, &l.groupNames
@@ -155,16 +155,45 @@ func (l *loader) matrixNames(rb *rawBlock) ([]string, []*hcl.EvalContext, bool) 
 
 // evaluate is phase 5: every attribute of every instance.
 func (l *loader) evaluate() {
+	// Once every instance of a block is evaluated, its syntax is not
+	// needed any more (references to it are served from the evaluated
+	// values), so it is released: large files never hold the syntax of
+	// every block and every evaluated target at the same time.
+	done := func(in *instance) {
+		in.raw.pending--
+		if in.raw.pending == 0 {
+			in.raw.block, in.raw.attrs = nil, nil
+		}
+	}
 	for _, name := range l.targetNames {
 		for _, in := range l.targets[name] {
 			l.evalTarget(in)
+			done(in)
 		}
 	}
 	for _, name := range l.groupNames {
 		for _, in := range l.groups[name] {
 			l.evalGroup(in)
+			done(in)
 		}
 	}
+	// Nothing is evaluated after this point: let the syntax trees and
+	// evaluation contexts go, so large files need less memory while the
+	// targets are merged and resolved.
+	for _, rb := range l.blocks {
+		rb.block, rb.attrs = nil, nil
+	}
+	for _, f := range l.files {
+		f.hcl = nil
+	}
+	for _, m := range []map[string][]*instance{l.targets, l.groups} {
+		for _, insts := range m {
+			for _, in := range insts {
+				in.ectx = nil
+			}
+		}
+	}
+	l.vars, l.attrs, l.funcs, l.ectx = nil, nil, nil, nil
 }
 
 // evalTarget evaluates every attribute of a target instance.
@@ -190,7 +219,7 @@ func (l *loader) targetAttr(in *instance, name string) bool {
 		in.bake = &bakeTarget{Name: in.name}
 		in.ok = true
 	}
-	switch in.states[name] {
+	switch in.states[attrIndex[name]] {
 	case resolved:
 		return true
 	case failed:
@@ -200,10 +229,10 @@ func (l *loader) targetAttr(in *instance, name string) bool {
 	}
 	attr, ok := in.raw.attrs[name]
 	if !ok {
-		in.states[name] = resolved
+		in.states[attrIndex[name]] = resolved
 		return true
 	}
-	in.states[name] = inProgress
+	in.states[attrIndex[name]] = inProgress
 	v, ok := l.evalExpr(in, attr.Expr)
 	if ok {
 		if err := setTargetAttr(in.bake, name, v, in.raw.file.dir); err != nil {
@@ -212,7 +241,7 @@ func (l *loader) targetAttr(in *instance, name string) bool {
 		}
 	}
 	if !ok {
-		in.states[name] = failed
+		in.states[attrIndex[name]] = failed
 		in.ok = false
 		return false
 	}
@@ -223,7 +252,7 @@ func (l *loader) targetAttr(in *instance, name string) bool {
 	if name == "contexts" {
 		in.bake.contextRanges = contextKeyRanges(attr.Expr, in.bake.Contexts)
 	}
-	in.states[name] = resolved
+	in.states[attrIndex[name]] = resolved
 	return true
 }
 
@@ -350,7 +379,7 @@ func (l *loader) refAttr(from *instance, ref blockRef, insts []*instance, attr s
 		if attr == "name" {
 			return cty.StringVal(in.name), true
 		}
-		if in.states[attr] == inProgress {
+		if in.states[attrIndex[attr]] == inProgress {
 			l.add(errorDiag("Reference cycle", fmt.Sprintf("group.%s.%s refers to itself.", ref.name, attr), ref.rng.Ptr()))
 			return cty.NilVal, false
 		}
@@ -364,12 +393,12 @@ func (l *loader) refAttr(from *instance, ref blockRef, insts []*instance, attr s
 	}
 	owner := insts[len(insts)-1]
 	for i := len(insts) - 1; i >= 0; i-- {
-		if _, ok := insts[i].raw.attrs[attr]; ok {
+		if setsAttr(insts[i], attr) {
 			owner = insts[i]
 			break
 		}
 	}
-	if owner.states[attr] == inProgress {
+	if owner.states[attrIndex[attr]] == inProgress {
 		what := fmt.Sprintf("target.%s.%s", ref.name, attr)
 		l.add(errorDiag("Reference cycle", fmt.Sprintf("%s refers to itself, directly or through other references. Give one of the attributes a value that does not depend on the others.", what), ref.rng.Ptr()))
 		return cty.NilVal, false
@@ -380,10 +409,24 @@ func (l *loader) refAttr(from *instance, ref blockRef, insts []*instance, attr s
 	return refValue(owner.bake, attr), true
 }
 
+// setsAttr reports whether the block of a target instance sets attr; once
+// the block's syntax is released the evaluated ranges tell.
+func setsAttr(in *instance, attr string) bool {
+	if in.raw.attrs != nil {
+		_, ok := in.raw.attrs[attr]
+		return ok
+	}
+	if in.bake == nil {
+		return false
+	}
+	_, ok := in.bake.ranges[attr]
+	return ok
+}
+
 // evalGroup evaluates a group instance.
 func (l *loader) evalGroup(in *instance) {
 	if _, ok := in.raw.attrs["targets"]; !ok {
-		l.add(errorDiag("Missing targets", fmt.Sprintf("Group %q needs targets, the list of targets and groups it builds.", in.name), in.raw.block.DefRange.Ptr()))
+		l.add(errorDiag("Missing targets", fmt.Sprintf("Group %q needs targets, the list of targets and groups it builds.", in.name), in.raw.defRange.Ptr()))
 		in.ok = false
 		return
 	}
@@ -395,10 +438,10 @@ func (l *loader) evalGroup(in *instance) {
 // groupAttr evaluates one attribute of a group instance on demand.
 func (l *loader) groupAttr(in *instance, name string) bool {
 	if in.group == nil {
-		in.group = &Group{Name: in.name, DefRange: in.raw.block.DefRange}
+		in.group = &Group{Name: in.name, DefRange: in.raw.defRange}
 		in.ok = true
 	}
-	switch in.states[name] {
+	switch in.states[attrIndex[name]] {
 	case resolved:
 		return true
 	case failed, inProgress:
@@ -406,10 +449,10 @@ func (l *loader) groupAttr(in *instance, name string) bool {
 	}
 	attr, ok := in.raw.attrs[name]
 	if !ok {
-		in.states[name] = resolved
+		in.states[attrIndex[name]] = resolved
 		return true
 	}
-	in.states[name] = inProgress
+	in.states[attrIndex[name]] = inProgress
 	v, ok := l.evalExpr(in, attr.Expr)
 	if ok {
 		v, _ = v.UnmarkDeep()
@@ -431,11 +474,11 @@ func (l *loader) groupAttr(in *instance, name string) bool {
 		}
 	}
 	if !ok {
-		in.states[name] = failed
+		in.states[attrIndex[name]] = failed
 		in.ok = false
 		return false
 	}
-	in.states[name] = resolved
+	in.states[attrIndex[name]] = resolved
 	return true
 }
 

@@ -68,12 +68,35 @@ type funcDecl struct {
 	result   hcl.Expression
 }
 
-// rawBlock is a target or group block as collected.
+// maxAttrs bounds the attributes a block kind has; attrIndex gives each
+// attribute name its slot in instance.states.
+const maxAttrs = 40
+
+var attrIndex = func() map[string]int {
+	m := map[string]int{}
+	for _, table := range [][]Attribute{TargetAttributes, GroupAttributes} {
+		for _, a := range table {
+			if _, ok := m[a.Name]; !ok {
+				m[a.Name] = len(m)
+			}
+		}
+	}
+	if len(m) > maxAttrs {
+		panic("config: raise maxAttrs")
+	}
+	return m
+}()
+
+// rawBlock is a target or group block as collected. block and attrs are
+// dropped after evaluation; the ranges later phases report stay.
 type rawBlock struct {
-	kind  string
-	block *hcl.Block
-	file  *file
-	attrs hcl.Attributes
+	kind         string
+	block        *hcl.Block
+	file         *file
+	attrs        hcl.Attributes
+	pending      int // instances not evaluated yet; at 0 the syntax goes
+	defRange     hcl.Range
+	targetsRange *hcl.Range // a group's targets expression
 }
 
 // instance is one target or group a block produces: a plain block gives one,
@@ -83,7 +106,7 @@ type instance struct {
 	name string
 	ectx *hcl.EvalContext
 	// vals caches evaluated attributes; states guards against cycles.
-	states map[string]state
+	states [maxAttrs]state
 	bake   *bakeTarget
 	group  *Group
 	ok     bool
@@ -118,6 +141,7 @@ type loader struct {
 	renameOrder []string
 
 	own       map[string]*bakeTarget
+	ranges    map[string][2]map[string]hcl.Range
 	resolved  map[string]*bakeTarget
 	resolving map[string]bool
 	overrides map[string][]*override
@@ -136,6 +160,7 @@ func newLoader(opts Options, workDir string, files []*file, cfg *Config) *loader
 		groups:    map[string][]*instance{},
 		renamed:   map[string][]string{},
 		own:       map[string]*bakeTarget{},
+		ranges:    map[string][2]map[string]hcl.Range{},
 		resolved:  map[string]*bakeTarget{},
 		resolving: map[string]bool{},
 	}
@@ -370,6 +395,9 @@ func (l *loader) collect() {
 			}
 			l.attrs[name] = a
 		}
+		// The blocks collected below keep what they need; the file's
+		// syntax tree as a whole is not needed again.
+		f.hcl = nil
 		for _, b := range content.Blocks {
 			if len(b.Labels) != 1 {
 				continue // reported by PartialContent
@@ -389,7 +417,11 @@ func (l *loader) collect() {
 					schema = groupSchema
 				}
 				c := l.content(b.Body, schema, b.Type)
-				l.blocks = append(l.blocks, &rawBlock{kind: b.Type, block: b, file: f, attrs: c.Attributes})
+				rb := &rawBlock{kind: b.Type, block: b, file: f, attrs: c.Attributes, defRange: b.DefRange}
+				if a, ok := c.Attributes["targets"]; ok && b.Type == "group" {
+					rb.targetsRange = a.Expr.Range().Ptr()
+				}
+				l.blocks = append(l.blocks, rb)
 			}
 		}
 	}

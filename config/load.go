@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	hcljson "github.com/hashicorp/hcl/v2/json"
 )
 
@@ -175,9 +174,9 @@ func parseFile(data []byte, name string) (*hcl.File, hcl.Diagnostics) {
 	case strings.HasSuffix(name, ".json"):
 		return hcljson.Parse(data, name)
 	case strings.HasSuffix(name, ".hcl"):
-		return hclsyntax.ParseConfig(data, name, hcl.InitialPos)
+		return parseHCL(data, name)
 	}
-	f, diags := hclsyntax.ParseConfig(data, name, hcl.InitialPos)
+	f, diags := parseHCL(data, name)
 	if !diags.HasErrors() {
 		return f, diags
 	}

@@ -172,7 +172,6 @@ func (l *loader) applyOverrides(t *bakeTarget, overrides []*override) error {
 	for _, o := range overrides {
 		key, sub, _ := strings.Cut(o.key, ".")
 		value := o.value
-		l.dropRange(t, key, sub)
 		switch key {
 		case "context":
 			t.Context, t.contextDir = &value, dir
@@ -369,16 +368,19 @@ var overrideAttr = map[string]string{
 	"extra-host": "extra-hosts", "push": "output", "load": "output",
 }
 
-// dropRange forgets the source range of an attribute a --set replaced, so
-// later messages do not point at a value that no longer applies.
-func (l *loader) dropRange(t *bakeTarget, key, sub string) {
-	attr := key
-	if a, ok := overrideAttr[key]; ok {
-		attr = a
+// dropOverridden forgets the source ranges of attributes a --set replaced,
+// so later messages do not point at a value that no longer applies.
+func dropOverridden(ranges, contextRanges map[string]hcl.Range, overrides []*override) {
+	for _, o := range overrides {
+		key, sub, _ := strings.Cut(o.key, ".")
+		if key == "contexts" {
+			delete(contextRanges, sub)
+			continue
+		}
+		attr := key
+		if a, ok := overrideAttr[key]; ok {
+			attr = a
+		}
+		delete(ranges, attr)
 	}
-	if key == "contexts" {
-		delete(t.contextRanges, sub)
-		return
-	}
-	delete(t.ranges, attr)
 }

@@ -1,8 +1,11 @@
 package config
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"path"
 	"slices"
 	"sort"
@@ -33,8 +36,20 @@ type printData struct {
 // every target whose name does not start with "_" unless the files define
 // a target or group called "all".
 func (c *Config) PrintJSON(names []string) ([]byte, hcl.Diagnostics) {
+	var buf bytes.Buffer
+	diags := c.WritePrintJSON(&buf, names)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return buf.Bytes(), diags
+}
+
+// WritePrintJSON writes what PrintJSON returns to w, one target at a time,
+// so printing thousands of targets needs little memory. Nothing is written
+// when the selection is invalid.
+func (c *Config) WritePrintJSON(w io.Writer, names []string) hcl.Diagnostics {
 	if c.print == nil {
-		return nil, hcl.Diagnostics{errorDiag("Nothing to print", "The configuration did not load.", nil)}
+		return hcl.Diagnostics{errorDiag("Nothing to print", "The configuration did not load.", nil)}
 	}
 	if len(names) == 0 {
 		names = []string{"default"}
@@ -44,7 +59,7 @@ func (c *Config) PrintJSON(names []string) ([]byte, hcl.Diagnostics) {
 		n = strings.ReplaceAll(n, ".", "_")
 		matched, d := c.matchNames(n)
 		if d != nil {
-			return nil, hcl.Diagnostics{d}
+			return hcl.Diagnostics{d}
 		}
 		selected = append(selected, matched...)
 	}
@@ -57,7 +72,7 @@ func (c *Config) PrintJSON(names []string) ([]byte, hcl.Diagnostics) {
 		for _, tn := range ts {
 			bt, ok := c.print.targets[tn]
 			if !ok {
-				return nil, hcl.Diagnostics{c.unknownTarget(tn)}
+				return hcl.Diagnostics{c.unknownTarget(tn)}
 			}
 			targets[tn] = copyBake(bt)
 		}
@@ -82,7 +97,7 @@ func (c *Config) PrintJSON(names []string) ([]byte, hcl.Diagnostics) {
 	}
 	for _, name := range sortedKeys(targets) {
 		if d := c.loadLinks(name, targets[name], targets, nil); d != nil {
-			return nil, hcl.Diagnostics{d}
+			return hcl.Diagnostics{d}
 		}
 	}
 	epoch := c.print.env["SOURCE_DATE_EPOCH"]
@@ -96,25 +111,56 @@ func (c *Config) PrintJSON(names []string) ([]byte, hcl.Diagnostics) {
 		e := epoch
 		t.Args["SOURCE_DATE_EPOCH"] = &e
 	}
-	doc := printDoc{Target: map[string]*printTarget{}}
-	if len(groups) > 0 {
-		doc.Group = map[string]*printGroup{}
-		for n, g := range groups {
-			doc.Group[n] = &printGroup{Description: g.Description, Targets: g.Targets}
-		}
-	}
-	for n, t := range targets {
-		pt, d := c.printTarget(t)
+	// Render every target first: any error must come before output.
+	names = sortedKeys(targets)
+	rendered := make([][]byte, len(names))
+	for i, n := range names {
+		pt, d := c.printTarget(targets[n])
 		if d != nil {
-			return nil, hcl.Diagnostics{d}
+			return hcl.Diagnostics{d}
 		}
-		doc.Target[n] = pt
+		b, err := json.MarshalIndent(pt, "    ", "  ")
+		if err != nil {
+			return hcl.Diagnostics{errorDiag("Cannot render JSON", err.Error(), nil)}
+		}
+		rendered[i] = b
+		delete(targets, n)
 	}
-	out, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return nil, hcl.Diagnostics{errorDiag("Cannot render JSON", err.Error(), nil)}
+	bw := bufio.NewWriter(w)
+	bw.WriteString("{\n")
+	if len(groups) > 0 {
+		doc := map[string]*printGroup{}
+		for n, g := range groups {
+			doc[n] = &printGroup{Description: g.Description, Targets: g.Targets}
+		}
+		b, err := json.MarshalIndent(doc, "  ", "  ")
+		if err != nil {
+			return hcl.Diagnostics{errorDiag("Cannot render JSON", err.Error(), nil)}
+		}
+		bw.WriteString("  \"group\": ")
+		bw.Write(b)
+		bw.WriteString(",\n")
 	}
-	return append(out, '\n'), nil
+	bw.WriteString("  \"target\": {")
+	for i, n := range names {
+		if i > 0 {
+			bw.WriteString(",")
+		}
+		key, _ := json.Marshal(n)
+		bw.WriteString("\n    ")
+		bw.Write(key)
+		bw.WriteString(": ")
+		bw.Write(rendered[i])
+		rendered[i] = nil
+	}
+	if len(names) > 0 {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteString("}\n}\n")
+	if err := bw.Flush(); err != nil {
+		return hcl.Diagnostics{errorDiag("Cannot write output", err.Error(), nil)}
+	}
+	return nil
 }
 
 // matchNames expands one selected name: globs match groups, then targets.
@@ -203,8 +249,10 @@ func (c *Config) loadLinks(name string, t *bakeTarget, m map[string]*bakeTarget,
 			continue
 		}
 		var rng *hcl.Range
-		if r, ok := t.contextRanges[k]; ok {
-			rng = &r
+		if ct := c.Targets[name]; ct != nil {
+			if r, ok := ct.ContextRanges[k]; ok {
+				rng = &r
+			}
 		}
 		if link == name {
 			return errorDiag("Target links to itself", fmt.Sprintf("Target %q uses itself as context %q.", name, k), rng)
@@ -249,11 +297,6 @@ func copyBake(t *bakeTarget) *bakeTarget {
 	c.Entitlements = cloneStrings(t.Entitlements)
 	c.Outputs = slices.Clone(t.Outputs)
 	return &c
-}
-
-type printDoc struct {
-	Group  map[string]*printGroup  `json:"group,omitempty"`
-	Target map[string]*printTarget `json:"target"`
 }
 
 type printGroup struct {
@@ -326,11 +369,19 @@ func escapeMap(m map[string]*string) map[string]*string {
 // printTarget converts a bake target for printing, cleaning the context
 // path as bake does before it prints.
 func (c *Config) printTarget(t *bakeTarget) (*printTarget, *hcl.Diagnostic) {
+	rng := func(attr string) *hcl.Range {
+		if ct := c.Targets[t.Name]; ct != nil {
+			if r, ok := ct.AttrRanges[attr]; ok {
+				return &r
+			}
+		}
+		return nil
+	}
 	if t.Context != nil && *t.Context == "-" {
-		return nil, errorDiag("Invalid context", fmt.Sprintf("Target %q: a context from standard input is not allowed.", t.Name), rangeOf(t, "context"))
+		return nil, errorDiag("Invalid context", fmt.Sprintf("Target %q: a context from standard input is not allowed.", t.Name), rng("context"))
 	}
 	if t.Dockerfile != nil && *t.Dockerfile == "-" {
-		return nil, errorDiag("Invalid dockerfile", fmt.Sprintf("Target %q: a Dockerfile from standard input is not allowed.", t.Name), rangeOf(t, "dockerfile"))
+		return nil, errorDiag("Invalid dockerfile", fmt.Sprintf("Target %q: a Dockerfile from standard input is not allowed.", t.Name), rng("dockerfile"))
 	}
 	ctx := *t.Context
 	if rest, ok := strings.CutPrefix(ctx, "cwd://"); ok {

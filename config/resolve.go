@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -13,9 +14,17 @@ import (
 // check the names targets refer to, and fill the Config.
 func (l *loader) finish() {
 	for _, name := range l.targetNames {
-		own := &bakeTarget{Name: name}
-		for _, in := range l.targets[name] {
-			own.merge(in.bake)
+		insts := l.targets[name]
+		own := insts[0].bake
+		if len(insts) > 1 {
+			own = &bakeTarget{Name: name}
+			for _, in := range insts {
+				own.merge(in.bake)
+				own.mergeRanges(in.bake)
+			}
+		}
+		for _, in := range insts {
+			in.bake = nil
 		}
 		l.own[name] = own
 	}
@@ -39,7 +48,7 @@ func (l *loader) finish() {
 		insts := l.groups[name]
 		// As in bake, a later group of the same name replaces an earlier one.
 		g := *insts[len(insts)-1].group
-		g.DefRange = insts[0].raw.block.DefRange
+		g.DefRange = insts[0].raw.defRange
 		l.cfg.Groups[name] = &g
 		l.cfg.print.groupOrder = append(l.cfg.print.groupOrder, name)
 	}
@@ -50,7 +59,7 @@ func (l *loader) finish() {
 		first := l.targets[l.renamed[label][0]]
 		var rng hcl.Range
 		if len(first) > 0 {
-			rng = first[0].raw.block.DefRange
+			rng = first[0].raw.defRange
 		}
 		l.cfg.Groups[label] = &Group{Name: label, Targets: dedupStrings(l.renamed[label]), DefRange: rng}
 		l.cfg.print.groupOrder = append(l.cfg.print.groupOrder, label)
@@ -105,6 +114,40 @@ func (l *loader) resolveTarget(name string, chain []string) *bakeTarget {
 	return t
 }
 
+// attrRanges returns, for a target, the range of the expression behind each
+// attribute and each contexts key: its own blocks' first, then its parents'
+// in reverse inherits order, without what --set replaced. Results are
+// memoized per name; the maps returned are the target's own (children copy
+// from them into maps of their own).
+func (l *loader) attrRanges(name string) (map[string]hcl.Range, map[string]hcl.Range) {
+	if r, ok := l.ranges[name]; ok {
+		return r[0], r[1]
+	}
+	attrs, ctxs := map[string]hcl.Range{}, map[string]hcl.Range{}
+	own := l.own[name]
+	for _, p := range own.Inherits {
+		if _, ok := l.own[p]; !ok {
+			continue
+		}
+		pa, pc := l.attrRanges(p)
+		maps.Copy(attrs, pa)
+		maps.Copy(ctxs, pc)
+	}
+	maps.Copy(attrs, own.ranges)
+	maps.Copy(ctxs, own.contextRanges)
+	dropOverridden(attrs, ctxs, l.overrides[name])
+	l.ranges[name] = [2]map[string]hcl.Range{attrs, ctxs}
+	return attrs, ctxs
+}
+
+// attrRange returns the range of an attribute of t, or nil.
+func attrRange(t *Target, attr string) *hcl.Range {
+	if r, ok := t.AttrRanges[attr]; ok {
+		return &r
+	}
+	return nil
+}
+
 // rangeOf returns the range of an attribute of t, or nil.
 func rangeOf(t *bakeTarget, attr string) *hcl.Range {
 	if t == nil {
@@ -143,7 +186,7 @@ func (l *loader) checkNames() {
 				continue
 			}
 			var rng *hcl.Range
-			if r, ok := bt.contextRanges[k]; ok {
+			if r, ok := l.cfg.Targets[name].ContextRanges[k]; ok {
 				rng = &r
 			}
 			switch {
@@ -155,7 +198,7 @@ func (l *loader) checkNames() {
 		}
 		for _, dep := range bt.DependsOn {
 			if l.cfg.Targets[dep] == nil {
-				l.add(errorDiag("Unknown target in depends_on", fmt.Sprintf("Target %q depends on %q, which does not exist.%s", name, dep, didYouMean(dep, l.targetNames)), rangeOf(bt, "depends_on")))
+				l.add(errorDiag("Unknown target in depends_on", fmt.Sprintf("Target %q depends on %q, which does not exist.%s", name, dep, didYouMean(dep, l.targetNames)), attrRange(l.cfg.Targets[name], "depends_on")))
 			}
 		}
 	}
@@ -214,10 +257,10 @@ func (l *loader) groupRange(name string) *hcl.Range {
 		return nil
 	}
 	in := insts[len(insts)-1]
-	if a, ok := in.raw.attrs["targets"]; ok {
-		return a.Expr.Range().Ptr()
+	if in.raw.targetsRange != nil {
+		return in.raw.targetsRange
 	}
-	return in.raw.block.DefRange.Ptr()
+	return in.raw.defRange.Ptr()
 }
 
 // toTarget derives the orch Target from bake's view: the same values with
@@ -247,19 +290,15 @@ func (l *loader) toTarget(name string, bt *bakeTarget) *Target {
 		ExtraHosts:       bt.ExtraHosts,
 		DependsOn:        bt.DependsOn,
 		Dir:              first.raw.file.dir,
-		DefRange:         first.raw.block.DefRange,
-		AttrRanges:       map[string]hcl.Range{},
-		ContextRanges:    map[string]hcl.Range{},
+		DefRange:         first.raw.defRange,
 	}
+	t.AttrRanges, t.ContextRanges = l.attrRanges(name)
 	if len(t.Inherits) == 0 {
 		t.Inherits = nil
 	}
-	for k, r := range bt.ranges {
-		t.AttrRanges[k] = r
-	}
-	for k, r := range bt.contextRanges {
-		if _, ok := bt.Contexts[k]; ok {
-			t.ContextRanges[k] = r
+	for k := range t.ContextRanges {
+		if _, ok := bt.Contexts[k]; !ok {
+			delete(t.ContextRanges, k)
 		}
 	}
 	dirOr := func(d string) string {

@@ -20,13 +20,11 @@ func printCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			out, diags := cfg.PrintJSON(targetNames(c))
-			if diags.HasErrors() {
+			if diags := cfg.WritePrintJSON(c.App.Writer, targetNames(c)); diags.HasErrors() {
 				writeDiagnostics(c.App.ErrWriter, diags, cfg.Sources)
 				return fmt.Errorf("print: %w: %w", errUsage, errReported)
 			}
-			_, err = c.App.Writer.Write(out)
-			return err
+			return nil
 		},
 	}
 }
