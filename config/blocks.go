@@ -28,7 +28,7 @@ func (l *loader) expand() {
 		for i, name := range names {
 			l.addInstance(&instance{raw: rb, name: name, ectx: ctxs[i]})
 		}
-		if !(len(names) == 1 && names[0] == label) {
+		if len(names) > 0 && !(len(names) == 1 && names[0] == label) {
 			if _, seen := l.renamed[label]; !seen {
 				l.renameOrder = append(l.renameOrder, label)
 			}

@@ -61,7 +61,7 @@ func (l *loader) parseSets() {
 			l.add(setError("%q: expected TARGET.KEY=VALUE, e.g. app.tags=app:dev.", s))
 			continue
 		}
-		key := keys[1]
+		key, written := keys[1], keys[1]
 		if a, ok := setAliases[key]; ok {
 			if key == "secrets" && len(keys) != 2 {
 				l.add(setError("%q: secrets does not take a sub-key; use secret.ID=VALUE.", s))
@@ -86,10 +86,10 @@ func (l *loader) parseSets() {
 				continue
 			}
 		case sub && len(keys) != 3:
-			l.add(setError("%q: %s needs a name: TARGET.%s.NAME=VALUE.", s, key, key))
+			l.add(setError("%q: %s needs a name: TARGET.%s.NAME=VALUE.", s, written, written))
 			continue
 		case !sub && len(keys) != 2:
-			l.add(setError("%q: %s does not take a sub-key.", s, key))
+			l.add(setError("%q: %s does not take a sub-key.", s, written))
 			continue
 		}
 		if !hasValue && key != "arg" {
@@ -97,7 +97,7 @@ func (l *loader) parseSets() {
 			continue
 		}
 		if appendTo && !listKeys[key] && key != "secret" {
-			l.add(setError("%q: %s does not support +=; only list keys do.", s, key))
+			l.add(setError("%q: %s does not support +=; only list keys do.", s, written))
 			continue
 		}
 		names, d := l.matchTargets(keys[0])

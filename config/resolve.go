@@ -413,6 +413,9 @@ func resolvePath(dir, p string) string {
 // target:, docker-image://, oci-layout://) unchanged.
 func resolveContextPath(dir, p, workDir string) string {
 	if rest, ok := strings.CutPrefix(p, "cwd://"); ok {
+		if rest == "" {
+			return workDir
+		}
 		return resolvePath(workDir, rest)
 	}
 	if isSpecialContext(p) {
