@@ -117,13 +117,3 @@ func attributeNames(attrs []Attribute) []string {
 	}
 	return names
 }
-
-// targetAttribute returns the description of a target attribute.
-func targetAttribute(name string) (Attribute, bool) {
-	for _, a := range TargetAttributes {
-		if a.Name == name {
-			return a, true
-		}
-	}
-	return Attribute{}, false
-}

@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"regexp"
-	"sort"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -496,12 +495,5 @@ func dedupStrings(s []string) []string {
 			out = append(out, v)
 		}
 	}
-	return out
-}
-
-// sortedStrings returns a sorted copy.
-func sortedStrings(s []string) []string {
-	out := append([]string(nil), s...)
-	sort.Strings(out)
 	return out
 }

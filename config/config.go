@@ -2,6 +2,30 @@
 // JSON) and evaluates them, with bake's semantics, into plain Go values that
 // keep their source ranges. It does nothing after evaluation: planning,
 // building and exporting belong to graph and runner.
+//
+// # Two views of a target
+//
+// Every target is kept twice. Config.Targets holds what orch builds: bake's
+// values with local paths (context, local named contexts, local output
+// dest, secret src, ssh paths, local cache src/dest) resolved against the
+// directory of the file that set them, or against Options.WorkDir for
+// values from --set and for "cwd://" paths. Config.PrintJSON renders the
+// other view, bake's own: the same values with paths exactly as written,
+// so `orch print` prints the document `docker buildx bake --print` prints
+// for the same files. Both come from one evaluation; only the last step,
+// path resolution, differs.
+//
+// # Differences from bake
+//
+// orch reads every bake file bake reads and resolves it to the same
+// targets, with these deliberate differences, all of them errors or
+// warnings bake would not report: unknown attributes and blocks, inherits
+// and group cycles, references to undeclared targets (inherits, contexts
+// "target:" links, depends_on), and a user function shadowing a built-in
+// (a warning; the built-in is used, as in bake). Matrix expansion takes the
+// keys in sorted order, so its result is always the same and always one of
+// the orders bake can produce. Compose files and bake's policy and
+// resources attributes are not supported.
 package config
 
 import "github.com/hashicorp/hcl/v2"

@@ -23,16 +23,6 @@ func decodeErrorf(format string, args ...any) error {
 	return &decodeError{msg: fmt.Sprintf(format, args...)}
 }
 
-// kindNames describes each kind for error messages.
-var kindNames = map[Kind]string{
-	KindString:            "a string",
-	KindBool:              "a bool",
-	KindStringList:        "a list of strings",
-	KindStringMap:         "an object of strings",
-	KindNullableStringMap: "an object of strings",
-	KindEntryList:         "a list of strings or objects",
-}
-
 // decodeString converts v to a string; ok is false when v is null.
 func decodeString(v cty.Value) (s string, ok bool, err error) {
 	if v.IsNull() {

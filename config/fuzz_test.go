@@ -21,6 +21,12 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(`target "a" { matrix = { x = [1, 2] } name = "a-${x}" tags = target.b.tags }
 target "b" { inherits = ["a-1"] contexts = { c = "target:a-2" } }`), false)
 	f.Add([]byte(`{"target": {"a": {"args": {"x": "${1+1}"}}}}`), true)
+	f.Add([]byte(`target "e" {
+  matrix = { v = [] }
+  name = "e-${v}"
+}
+target "w" {}
+group "g" { targets = ["e", "w", "g"] }`), false)
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte, isJSON bool) {
 		name := "fuzz.hcl"

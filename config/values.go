@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/big"
 	"strconv"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/tonistiigi/go-csvvalue"
@@ -170,12 +169,4 @@ func valueFromCSV(name, raw string, ty cty.Type) (cty.Value, error) {
 		return cty.MapVal(m), nil
 	}
 	return cty.NilVal, fmt.Errorf("type %s cannot be given as CSV", typeexpr.TypeString(ty))
-}
-
-// trimQuotes is used by ls to show string values without JSON quotes.
-func trimQuotes(s string) string {
-	if uq, err := strconv.Unquote(s); err == nil && strings.HasPrefix(s, "\"") {
-		return uq
-	}
-	return s
 }
