@@ -25,6 +25,8 @@ type BuildKit struct {
 	Root string
 	// LogPath is the file holding the daemon's output.
 	LogPath string
+
+	proc *process
 }
 
 var (
@@ -91,9 +93,22 @@ func StartBuildKit(tb testing.TB) *BuildKit {
 	return bk
 }
 
-func startBuildKit() (*BuildKit, error) {
-	bin, err := Binary("buildkitd")
+// StartExtraBuildKit starts a buildkitd of the test's own that listens on
+// addr (a unix or tcp address; empty picks a unix socket) with extra flags
+// such as TLS files. It is stopped when the test ends.
+func StartExtraBuildKit(tb testing.TB, addr string, extra ...string) *BuildKit {
+	tb.Helper()
+	StartBuildKit(tb) // the same checks and skips
+	b, err := launchBuildKit(addr, extra...)
 	if err != nil {
+		tb.Fatalf("testbed: %v", err)
+	}
+	tb.Cleanup(func() { b.proc.stop() })
+	return b
+}
+
+func startBuildKit() (*BuildKit, error) {
+	if _, err := Binary("buildkitd"); err != nil {
 		bkMissing = true
 		return nil, err
 	}
@@ -104,6 +119,16 @@ func startBuildKit() (*BuildKit, error) {
 	if os.Geteuid() != 0 {
 		bkMissing = true
 		return nil, fmt.Errorf("buildkitd with the OCI worker needs root")
+	}
+	return launchBuildKit("")
+}
+
+// launchBuildKit starts a buildkitd on addr (default: a unix socket in its
+// directory) and waits until it accepts connections.
+func launchBuildKit(addr string, extra ...string) (*BuildKit, error) {
+	bin, err := Binary("buildkitd")
+	if err != nil {
+		return nil, err
 	}
 	if err := reservePorts(); err != nil {
 		return nil, err
@@ -122,20 +147,25 @@ func startBuildKit() (*BuildKit, error) {
 	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o644); err != nil {
 		return nil, err
 	}
+	if addr == "" {
+		addr = "unix://" + filepath.Join(dir, "buildkitd.sock")
+	}
 	b := &BuildKit{
-		Addr:    "unix://" + filepath.Join(dir, "buildkitd.sock"),
+		Addr:    addr,
 		Root:    filepath.Join(dir, "root"),
 		LogPath: filepath.Join(dir, "buildkitd.log"),
 	}
-	p, err := startProcess("buildkitd", dir, b.LogPath, bin,
+	args := append([]string{bin,
 		"--config", cfgPath, "--root", b.Root, "--addr", b.Addr,
-		"--allow-insecure-entitlement=network.host", "--allow-insecure-entitlement=security.insecure")
+		"--allow-insecure-entitlement=network.host", "--allow-insecure-entitlement=security.insecure"}, extra...)
+	p, err := startProcess("buildkitd", dir, b.LogPath, args...)
 	if err != nil {
 		return nil, err
 	}
-	sock := strings.TrimPrefix(b.Addr, "unix://")
+	b.proc = p
+	network, address, _ := strings.Cut(b.Addr, "://")
 	err = waitFor(p, 60*time.Second, func() error {
-		c, err := net.Dial("unix", sock)
+		c, err := net.Dial(network, address)
 		if err != nil {
 			return err
 		}

@@ -73,7 +73,7 @@ func Connect(ctx context.Context, opts BuilderOptions) (*client.Client, error) {
 		return nil, errors.New("no builder address")
 	}
 	u, err := url.Parse(opts.Addr)
-	if err != nil || u.Scheme == "" {
+	if err != nil || u.Scheme == "" || !strings.Contains(opts.Addr, "://") {
 		return nil, fmt.Errorf("builder address %q: want a URL such as unix:///run/buildkit/buildkitd.sock, tcp://host:1234 or docker-container://name", opts.Addr)
 	}
 	var copts []client.ClientOpt

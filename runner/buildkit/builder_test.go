@@ -1,0 +1,190 @@
+package buildkit
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client/connhelper"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/orch-build/orch/internal/testbed"
+)
+
+// writePEM writes one PEM block to dir/name and returns the path.
+func writePEM(t *testing.T, dir, name, typ string, der []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// tlsFiles makes a CA, a server certificate for 127.0.0.1 and a client
+// certificate, all signed by the CA.
+type tlsFiles struct{ ca, serverCert, serverKey, clientCert, clientKey string }
+
+func newTLSFiles(t *testing.T) tlsFiles {
+	t.Helper()
+	dir := t.TempDir()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "orch test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	leaf := func(name string, serial int64, usage x509.ExtKeyUsage) (string, string) {
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			ExtKeyUsage: []x509.ExtKeyUsage{usage}, KeyUsage: x509.KeyUsageDigitalSignature,
+			IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyDER, _ := x509.MarshalECPrivateKey(key)
+		return writePEM(t, dir, name+".pem", "CERTIFICATE", der), writePEM(t, dir, name+"-key.pem", "EC PRIVATE KEY", keyDER)
+	}
+	f := tlsFiles{ca: writePEM(t, dir, "ca.pem", "CERTIFICATE", caDER)}
+	f.serverCert, f.serverKey = leaf("server", 2, x509.ExtKeyUsageServerAuth)
+	f.clientCert, f.clientKey = leaf("client", 3, x509.ExtKeyUsageClientAuth)
+	return f
+}
+
+func freeTCPPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func TestTCPBuilderWithTLS(t *testing.T) {
+	f := newTLSFiles(t)
+	addr := "tcp://127.0.0.1:" + strconv.Itoa(freeTCPPort(t))
+	testbed.StartExtraBuildKit(t, addr, "--tlscacert", f.ca, "--tlscert", f.serverCert, "--tlskey", f.serverKey)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	c, err := Connect(ctx, BuilderOptions{Addr: addr, TLSCACert: f.ca, TLSCert: f.clientCert, TLSKey: f.clientKey})
+	if err != nil {
+		t.Fatalf("connect with TLS: %v", err)
+	}
+	c.Close()
+
+	// Without a client certificate the daemon refuses the connection.
+	if c, err := Connect(ctx, BuilderOptions{Addr: addr, TLSCACert: f.ca}); err == nil {
+		c.Close()
+		t.Errorf("connect without a client certificate succeeded")
+	}
+}
+
+func TestBuilderAddressErrors(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		opts BuilderOptions
+		want string
+	}{
+		{"no scheme", BuilderOptions{Addr: "localhost:1234"}, "want a URL such as unix://"},
+		{"unknown scheme", BuilderOptions{Addr: "ftp://host"}, `unknown scheme "ftp"`},
+		{"tls on unix", BuilderOptions{Addr: "unix:///tmp/x.sock", TLSCACert: "ca.pem"}, "TLS options need a tcp:// address"},
+		{"cert without key", BuilderOptions{Addr: "tcp://127.0.0.1:1", TLSCert: "c.pem"}, "--tlscert and --tlskey must be given together"},
+		{"missing ca file", BuilderOptions{Addr: "tcp://127.0.0.1:1", TLSCACert: "/nonexistent/ca.pem"}, "no such file"},
+		{"nothing listening", BuilderOptions{Addr: "unix:///nonexistent/buildkitd.sock"}, "does not answer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			c, err := Connect(ctx, tt.opts)
+			if err == nil {
+				c.Close()
+				t.Fatalf("Connect(%+v) succeeded", tt.opts)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestConnectionHelpersRegistered(t *testing.T) {
+	for _, addr := range []string{"docker-container://builder", "kube-pod://buildkitd", "podman-container://builder", "ssh://user@host"} {
+		h, err := connhelper.GetConnectionHelper(addr)
+		if err != nil || h == nil {
+			t.Errorf("%s: no connection helper (%v)", addr, err)
+		}
+	}
+}
+
+func TestManagedReportsMissingBinaries(t *testing.T) {
+	empty := t.TempDir()
+	t.Setenv("PATH", empty)
+	t.Setenv("ORCH_BUILDKITD", "")
+	m := &Managed{StateDir: t.TempDir(), RunDir: t.TempDir()}
+	if _, err := m.findBinary(); err == nil || !strings.Contains(err.Error(), "buildkitd not found") || !strings.Contains(err.Error(), "go tool task setup") {
+		t.Errorf("missing buildkitd: %v", err)
+	}
+	fake := filepath.Join(empty, "buildkitd")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m.Binary = fake
+	if err := m.start(); err == nil || !strings.Contains(err.Error(), "runc not found") || !strings.Contains(err.Error(), "apt-get install runc") {
+		t.Errorf("missing runc: %v", err)
+	}
+}
+
+func TestSSHForwarding(t *testing.T) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "orch test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProject(t, map[string]string{
+		"orch.hcl": `
+variable "BUSYBOX" {}
+target "app" {
+  contexts = { busybox = BUSYBOX }
+  ssh      = ["default=keys/id_ed25519"]
+  output   = ["type=local,dest=out"]
+}`,
+		"keys/id_ed25519": string(pem.EncodeToMemory(block)),
+		"Dockerfile": busyboxDockerfile + `
+RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo forwarded > /ssh
+`,
+	})
+	p.mustBuild(buildOpts{})
+	raw, err := os.ReadFile(p.path("out/ssh"))
+	if err != nil || strings.TrimSpace(string(raw)) != "forwarded" {
+		t.Errorf("ssh agent socket not forwarded into RUN: %q, %v", raw, err)
+	}
+}
