@@ -94,4 +94,12 @@ fi
 # compares against; its own module pins the version.
 bash "$root/tools/bakediff/build.sh"
 
+# ---------------------------------------------------------------------------
+# 6. containerd (issue 7): the daemon the containerd destination is tested
+# against, built from the containerd version go.mod pins (tools/containerd
+# holds its own module, as tools/bakediff does). Idempotent: no build when
+# bin/containerd already records that version.
+bash "$root/tools/containerd/build.sh"
+# ---------------------------------------------------------------------------
+
 log "ready: $("$bin/buildkitd" --version), $(runc --version | head -1), $(docker-registry --version)"
