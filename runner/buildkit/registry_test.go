@@ -1,0 +1,73 @@
+package buildkit
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/orch-build/orch/internal/testbed"
+)
+
+// TestRegistryCacheExportAndImport writes a build cache to a registry and
+// reads it back.
+func TestRegistryCacheExportAndImport(t *testing.T) {
+	reg := testbed.StartRegistry(t)
+	p := newProject(t, map[string]string{
+		"orch.hcl": `
+variable "BUSYBOX" {}
+variable "REGISTRY" {}
+target "app" {
+  contexts   = { busybox = BUSYBOX }
+  cache-to   = ["type=registry,ref=${REGISTRY}/cache/app:buildcache,mode=max"]
+  cache-from = ["type=registry,ref=${REGISTRY}/cache/app:buildcache"]
+  output     = ["type=cacheonly"]
+}`,
+		"Dockerfile": busyboxDockerfile + "RUN echo cached > /c\n",
+	})
+	vars := map[string]string{"REGISTRY": reg.Host}
+	p.mustBuild(buildOpts{vars: vars})
+	if tags := reg.Tags(t, "cache/app"); !slices.Equal(tags, []string{"buildcache"}) {
+		t.Fatalf("cache tags %v, want [buildcache]", tags)
+	}
+	rep := p.mustBuild(buildOpts{vars: vars})
+	if o := outcome(t, rep, "app"); o.Result.Cached == 0 {
+		t.Errorf("second build: %d of %d steps cached", o.Result.Cached, o.Result.Total)
+	}
+}
+
+// TestCredentialHelper: credentials come from a docker credential helper
+// named by credHelpers in the docker config file.
+func TestCredentialHelper(t *testing.T) {
+	reg := testbed.StartAuthRegistry(t, "helper-user", "helper-pass")
+	bin := t.TempDir()
+	helper := `#!/bin/sh
+# A docker credential helper that knows one registry.
+read server
+[ "$1" = get ] || exit 1
+echo '{"ServerURL":"'"$server"'","Username":"helper-user","Secret":"helper-pass"}'
+`
+	if err := os.WriteFile(filepath.Join(bin, "docker-credential-orchtest"), []byte(helper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	cfgDir := t.TempDir()
+	cfg := `{"credHelpers": {"` + reg.Host + `": "orchtest"}}`
+	if err := os.WriteFile(filepath.Join(cfgDir, "config.json"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DOCKER_CONFIG", cfgDir)
+	p := newProject(t, map[string]string{
+		"orch.hcl": `
+variable "REGISTRY" {}
+target "app" {
+  tags   = ["${REGISTRY}/helped/app:1"]
+  output = ["type=image,push=true"]
+}`,
+		"Dockerfile": "FROM scratch\nCOPY Dockerfile /\n",
+	})
+	p.mustBuild(buildOpts{vars: map[string]string{"REGISTRY": reg.Host}})
+	if tags := reg.Tags(t, "helped/app"); !slices.Equal(tags, []string{"1"}) {
+		t.Errorf("tags %v, want [1]", tags)
+	}
+}
