@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"testing"
+
+	"github.com/orch-build/orch/internal/testbed"
 )
 
 func md5hex(s string) string {
@@ -29,3 +31,27 @@ func gunzip(t *testing.T, raw []byte) []byte {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// layoutImages is an OCI layout with its images by platform.
+type layoutImages struct {
+	layout *testbed.Layout
+	images map[string]testbed.Image
+}
+
+func openLayoutImages(t *testing.T, dir string) layoutImages {
+	t.Helper()
+	l := testbed.OpenLayout(t, dir)
+	out := layoutImages{layout: l, images: map[string]testbed.Image{}}
+	for _, img := range l.Images(t) {
+		out.images[img.Platform()] = img
+	}
+	return out
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
