@@ -20,6 +20,7 @@ import (
 
 	"github.com/moby/buildkit/client/connhelper"
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/orch-build/orch/internal/testbed"
 )
@@ -186,5 +187,59 @@ RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo forwarded > /ssh
 	raw, err := os.ReadFile(p.path("out/ssh"))
 	if err != nil || strings.TrimSpace(string(raw)) != "forwarded" {
 		t.Errorf("ssh agent socket not forwarded into RUN: %q, %v", raw, err)
+	}
+}
+
+// TestSSHAgentSocket forwards a running ssh agent (SSH_AUTH_SOCK) when the
+// ssh entry names no key files.
+func TestSSHAgentSocket(t *testing.T) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyring := agent.NewKeyring()
+	if err := keyring.Add(agent.AddedKey{PrivateKey: priv}); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "orch-agent-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_ = agent.ServeAgent(keyring, c)
+			}()
+		}
+	}()
+	t.Setenv("SSH_AUTH_SOCK", sock)
+	p := newProject(t, map[string]string{
+		"orch.hcl": `
+variable "BUSYBOX" {}
+target "app" {
+  contexts = { busybox = BUSYBOX }
+  ssh      = ["default"]
+  output   = ["type=local,dest=out"]
+}`,
+		"Dockerfile": busyboxDockerfile + `
+RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo agent > /ssh
+`,
+	})
+	p.mustBuild(buildOpts{})
+	raw, err := os.ReadFile(p.path("out/ssh"))
+	if err != nil || strings.TrimSpace(string(raw)) != "agent" {
+		t.Errorf("ssh agent not forwarded into RUN: %q, %v", raw, err)
 	}
 }
