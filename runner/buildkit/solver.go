@@ -56,7 +56,9 @@ type Solver struct {
 	// must all exist before the first is closed.
 	multi    *progresswriter.MultiWriter
 	prefixed map[string]progresswriter.Writer
-	closeMu  sync.RWMutex
+	// attribution picks the one target each shared vertex is shown under.
+	attribution *attribution
+	closeMu     sync.RWMutex
 	// contexts serves the local context directories of every solve.
 	contexts *contextSession
 	closed   bool
@@ -90,9 +92,12 @@ func NewSolver(ctx context.Context, c *client.Client, plan *graph.Plan, opts Opt
 		}
 		s.printer = p
 		s.multi = progresswriter.NewMultiWriter(p)
-		for _, n := range plan.Nodes {
+		names := make([]string, len(plan.Nodes))
+		for i, n := range plan.Nodes {
+			names[i] = n.Name
 			s.prefixed[n.Name] = s.multi.WithPrefix(n.Name, true)
 		}
+		s.attribution = newAttribution(names)
 	default:
 		return nil, fmt.Errorf("progress %q: want one of %s", opts.Progress, strings.Join(ProgressModes, ", "))
 	}
