@@ -72,6 +72,10 @@ func buildAction(c *cli.Context) error {
 		writeDiagnostics(c.App.ErrWriter, graph.Diagnostics(err), cfg.Sources)
 		return fmt.Errorf("plan: %w: %w", errUsage, errReported)
 	}
+	if diags := buildkit.Preflight(plan); diags.HasErrors() {
+		writeDiagnostics(c.App.ErrWriter, diags, cfg.Sources)
+		return fmt.Errorf("check targets: %w: %w", errUsage, errReported)
+	}
 	ctx := c.Context
 	bk, err := buildkit.Open(ctx, builderOptions(c))
 	if err != nil {

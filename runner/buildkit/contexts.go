@@ -72,6 +72,9 @@ func (cs *contextSession) close() {
 // local registers dir and returns its definition as a local source with
 // the .dockerignore patterns that apply: ignoreFile when it exists (a
 // Dockerfile-specific ignore file), else dir/.dockerignore.
+//
+// A nil contextSession only checks the directory and its ignore file and
+// returns a nil definition (see Preflight).
 func (cs *contextSession) local(dir, ignoreFile, displayName string) (*pb.Definition, error) {
 	fs, err := fsutil.NewFS(dir)
 	if err != nil {
@@ -80,6 +83,9 @@ func (cs *contextSession) local(dir, ignoreFile, displayName string) (*pb.Defini
 	excludes, err := ignorePatterns(dir, ignoreFile)
 	if err != nil {
 		return nil, err
+	}
+	if cs == nil {
+		return nil, nil
 	}
 	sum := sha256.Sum256([]byte(dir))
 	name := "dir-" + hex.EncodeToString(sum[:8])

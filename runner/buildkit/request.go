@@ -49,6 +49,17 @@ type request struct {
 	cleanup func()
 }
 
+// attrError is a problem with one attribute of a target, found while
+// translating it; Preflight reports it at the attribute's source range.
+type attrError struct {
+	attr string // the attribute, as in config.Target.AttrRanges
+	key  string // the contexts entry, for attr "contexts"
+	err  error
+}
+
+func (e *attrError) Error() string { return e.err.Error() }
+func (e *attrError) Unwrap() error { return e.err }
+
 // isRemote reports whether a context is a URL BuildKit fetches itself
 // rather than a local directory.
 func isRemote(s string) bool {
@@ -98,7 +109,7 @@ func newRequest(t *config.Target, contexts *contextSession) (_ *request, err err
 	}
 	for _, k := range slices.Sorted(maps.Keys(t.Contexts)) {
 		if err := r.setNamedContext(t, contexts, k, t.Contexts[k]); err != nil {
-			return nil, fmt.Errorf("contexts.%s: %w", k, err)
+			return nil, &attrError{attr: "contexts", key: k, err: fmt.Errorf("contexts.%s: %w", k, err)}
 		}
 	}
 	for k, v := range t.Args {
@@ -138,20 +149,20 @@ func newRequest(t *config.Target, contexts *contextSession) (_ *request, err err
 				r.entitlements = append(r.entitlements, string(entitlements.EntitlementNetworkHost))
 			}
 		default:
-			return nil, fmt.Errorf("network %q: want default, none or host", n)
+			return nil, &attrError{attr: "network", err: fmt.Errorf("network %q: want default, none or host", n)}
 		}
 	}
 	if t.ShmSize != nil && *t.ShmSize != "" {
 		n, err := units.RAMInBytes(*t.ShmSize)
 		if err != nil {
-			return nil, fmt.Errorf("shm-size %q: %w", *t.ShmSize, err)
+			return nil, &attrError{attr: "shm-size", err: fmt.Errorf("shm-size %q: %w", *t.ShmSize, err)}
 		}
 		r.attrs["shm-size"] = strconv.FormatInt(n, 10)
 	}
 	if len(t.Ulimits) > 0 {
 		for _, u := range t.Ulimits {
 			if _, err := units.ParseUlimit(u); err != nil {
-				return nil, fmt.Errorf("ulimits: %w", err)
+				return nil, &attrError{attr: "ulimits", err: fmt.Errorf("ulimits: %w", err)}
 			}
 		}
 		r.attrs["ulimit"] = strings.Join(t.Ulimits, ",")
@@ -170,22 +181,22 @@ func newRequest(t *config.Target, contexts *contextSession) (_ *request, err err
 		case "network.host", "security.insecure", "device":
 			r.entitlements = append(r.entitlements, e)
 		default:
-			return nil, fmt.Errorf("entitlement %q: orch supports network.host, security.insecure and device", e)
+			return nil, &attrError{attr: "entitlements", err: fmt.Errorf("entitlement %q: orch supports network.host, security.insecure and device", e)}
 		}
 	}
 	if t.Call != nil && *t.Call != "" && *t.Call != "build" {
-		return nil, fmt.Errorf("call %q: orch build runs builds only; use call = \"build\" or leave it unset", *t.Call)
+		return nil, &attrError{attr: "call", err: fmt.Errorf("call %q: orch build runs builds only; use call = \"build\" or leave it unset", *t.Call)}
 	}
 	for _, a := range t.Attest {
 		if err := r.setAttest(a); err != nil {
-			return nil, err
+			return nil, &attrError{attr: "attest", err: err}
 		}
 	}
 	if err := r.setSecrets(t); err != nil {
-		return nil, err
+		return nil, &attrError{attr: "secret", err: err}
 	}
 	if err := r.setSSH(t); err != nil {
-		return nil, err
+		return nil, &attrError{attr: "ssh", err: err}
 	}
 	r.cacheImports = cacheEntries(t, t.CacheFrom, "src")
 	r.cacheExports = cacheEntries(t, t.CacheTo, "dest")
@@ -214,10 +225,10 @@ func (r *request) setContext(t *config.Target, contexts *contextSession) error {
 		dir := localPath(t, ctxPath)
 		st, err := os.Stat(dir)
 		if err != nil {
-			return fmt.Errorf("context: %w", err)
+			return &attrError{attr: "context", err: fmt.Errorf("context: %w", err)}
 		}
 		if !st.IsDir() {
-			return fmt.Errorf("context %s is not a directory", dir)
+			return &attrError{attr: "context", err: fmt.Errorf("context %s is not a directory", dir)}
 		}
 		df := dockerfile
 		if !filepath.IsAbs(df) {
@@ -230,18 +241,18 @@ func (r *request) setContext(t *config.Target, contexts *contextSession) error {
 		}
 		def, err := contexts.local(dir, ignore, "build context")
 		if err != nil {
-			return fmt.Errorf("context: %w", err)
+			return &attrError{attr: "context", err: fmt.Errorf("context: %w", err)}
 		}
 		r.inputs["context"] = def
 		if t.DockerfileInline == nil {
 			if _, err := os.Stat(df); err != nil {
-				return fmt.Errorf("dockerfile: %w", err)
+				return &attrError{attr: "dockerfile", err: fmt.Errorf("dockerfile: %w", err)}
 			}
 			dfDir := filepath.Dir(df)
 			dfName := localName("dockerfile", dfDir)
 			dfs, err := fsutil.NewFS(dfDir)
 			if err != nil {
-				return fmt.Errorf("dockerfile: %w", err)
+				return &attrError{attr: "dockerfile", err: fmt.Errorf("dockerfile: %w", err)}
 			}
 			r.mounts[dfName] = dfs
 			r.attrs["dockerfilekey"] = dfName
