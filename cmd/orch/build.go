@@ -42,6 +42,8 @@ func buildCommand() *cli.Command {
 		&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: fmt.Sprintf("run at most `N` solves at once (default %d)", runner.DefaultJobs())},
 		&cli.BoolFlag{Name: "keep-going", Aliases: []string{"k"}, Usage: "after a failure, finish every target that does not depend on it"},
 		&cli.IntFlag{Name: "retries", Usage: "retry a transient failure (registry 5xx/429, dropped connection) up to `N` times"},
+		&cli.BoolFlag{Name: "atomic", Usage: "publish only when every target succeeded: push by digest while building, then move tags, write local outputs and create containerd images"},
+		&cli.IntFlag{Name: "registry-jobs", Value: 4, Usage: "push at most `N` images to one registry host at once, across all targets (0: no limit)"},
 		&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress output: " + strings.Join(buildkit.ProgressModes, ", ")},
 		&cli.StringFlag{Name: "report", Usage: "write a JSON run report to `FILE`"},
 		&cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`, one testcase per target"},
@@ -83,9 +85,14 @@ func buildAction(c *cli.Context) error {
 	}
 	defer bk.Close()
 	solver, err := buildkit.NewSolver(ctx, bk, plan, buildkit.Options{
-		Progress: c.String("progress"),
-		Stdout:   c.App.Writer,
+		Progress:     c.String("progress"),
+		Stdout:       c.App.Writer,
+		Atomic:       c.Bool("atomic"),
+		RegistryJobs: c.Int("registry-jobs"),
 	})
+	if errors.Is(err, buildkit.ErrLayoutBusy) {
+		return fmt.Errorf("%w: %w", err, errFailed)
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %w", err, errUsage)
 	}
@@ -95,6 +102,9 @@ func buildAction(c *cli.Context) error {
 		Retries:   c.Int("retries"),
 		LogDir:    c.String("log-dir"),
 	})
+	if c.Bool("atomic") {
+		runErr = runner.Finish(ctx, solver, rep, runErr)
+	}
 	if err := solver.Close(); err != nil && runErr == nil {
 		runErr = err
 	}

@@ -41,6 +41,13 @@ type Options struct {
 	ProgressOut *os.File
 	// Stdout receives outputs with dest=-; nil means os.Stdout.
 	Stdout io.Writer
+	// Atomic holds every destination back until Publish (see publish.go):
+	// registry pushes go by digest, local and containerd outputs stay
+	// staged.
+	Atomic bool
+	// RegistryJobs bounds the pushes to one registry host that run at
+	// once, across all targets; 0 means no bound.
+	RegistryJobs int
 }
 
 // Solver builds plan nodes on one BuildKit daemon. It implements
@@ -62,6 +69,9 @@ type Solver struct {
 	// contexts serves the local context directories of every solve.
 	contexts *contextSession
 	closed   bool
+	// dests holds the run's layout locks, push budget and, in an atomic
+	// run, the outputs waiting for Publish (publish.go).
+	dests *destinations
 }
 
 // NewSolver returns a Solver for the nodes of plan on the builder behind c.
@@ -107,6 +117,10 @@ func NewSolver(ctx context.Context, c *client.Client, plan *graph.Plan, opts Opt
 		return nil, err
 	}
 	s.contexts = cs
+	if s.dests, err = newDestinations(plan, opts); err != nil {
+		cs.close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -120,6 +134,7 @@ func (s *Solver) Close() error {
 	}
 	s.closed = true
 	s.contexts.close()
+	s.dests.close()
 	if s.multi == nil {
 		return nil
 	}
@@ -185,26 +200,9 @@ func (s *Solver) Solve(ctx context.Context, job runner.Job) (*runner.Result, err
 		}()
 	}
 	if job.Node.Export || !s.parents[t.Name] {
-		exports, err := newExports(t, annotations)
-		if err != nil {
-			return nil, fmt.Errorf("target %q: %w", t.Name, err)
+		if err := s.export(ctx, req, job, annotations, prog, res); err != nil {
+			return nil, err
 		}
-		resp, err := s.build(ctx, req, exports.entries, prog)
-		if err != nil {
-			exports.abort()
-			err = prog.stepError(req, err)
-			if exports.pushes && isRegistryTransient(err) {
-				err = runner.Transient(err)
-			}
-			return nil, fmt.Errorf("target %q: %w", t.Name, err)
-		}
-		if err := exports.commit(s.opts.Stdout); err != nil {
-			exports.abort()
-			return nil, fmt.Errorf("target %q: %w", t.Name, err)
-		}
-		res.Destinations = exports.names
-		res.Digest = resp.ExporterResponse[exptypes.ExporterImageDigestKey]
-		res.Metadata = decodeExporterResponse(resp.ExporterResponse)
 	}
 	res.Cached, res.Total = prog.counts()
 	ok = true
