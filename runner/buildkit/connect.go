@@ -10,6 +10,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	stdlog "log"
 	"net/url"
 	"os"
 	"runtime/debug"
@@ -33,6 +35,9 @@ func init() {
 	// "failed check for fsverity support") through the process-wide logger;
 	// orch reports problems itself and keeps its output for the build.
 	log.L.Logger.SetLevel(logrus.ErrorLevel)
+	// The HTTP/2 server under a BuildKit session logs a closed connection
+	// through the standard logger; the solve's own error says what failed.
+	stdlog.SetOutput(io.Discard)
 }
 
 // BuilderOptions name a builder and how to reach it.

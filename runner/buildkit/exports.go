@@ -48,6 +48,8 @@ type exportSet struct {
 	tags      []string
 	pushRepos []string
 	plainHTTP map[string]bool
+	// check is set when the set only validates outputs (see exportEnv).
+	check bool
 }
 
 // staged is one local destination being written.
@@ -65,12 +67,14 @@ type staged struct {
 type exportEnv struct {
 	atomic  bool
 	layouts *layouts
+	// check only validates the outputs: nothing is staged on disk.
+	check bool
 }
 
 // newExports translates a target's outputs. tags name the image for image,
 // oci and docker exports that do not set name.
 func newExports(t *config.Target, annotations map[string]string, env exportEnv) (_ *exportSet, err error) {
-	s := &exportSet{target: t.Name, plainHTTP: map[string]bool{}}
+	s := &exportSet{target: t.Name, plainHTTP: map[string]bool{}, check: env.check}
 	defer func() {
 		if err != nil {
 			s.abort()
@@ -261,14 +265,16 @@ func (s *exportSet) stage(dest string, dir bool) (*staged, error) {
 	_, _ = rand.Read(b[:])
 	suffix := hex.EncodeToString(b[:])
 	st := staged{dest: dest, dir: dir}
-	if dest == "-" || dest == "" {
+	switch {
+	case s.check:
+	case dest == "-" || dest == "":
 		f, err := os.CreateTemp("", "orch-export-")
 		if err != nil {
 			return nil, err
 		}
 		f.Close()
 		st.tmp, st.stdout = f.Name(), dest == "-"
-	} else {
+	default:
 		parent := filepath.Dir(dest)
 		if err := s.mkdirAll(parent); err != nil {
 			return nil, fmt.Errorf("output %s: %w", dest, err)

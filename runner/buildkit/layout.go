@@ -250,7 +250,9 @@ func entryKey(d ocispec.Descriptor) string {
 }
 
 // mergeIndex returns old with every entry of add, each replacing the old
-// entries of the same key. Entries are sorted by name so the file does not
+// entries of the same key. An entry whose image did not change keeps its
+// old descriptor, creation time included, so an unchanged re-run leaves
+// index.json as it was. Entries are sorted by name so the file does not
 // depend on the order targets finished in.
 func mergeIndex(old, add *ocispec.Index) *ocispec.Index {
 	replaced := map[string]bool{}
@@ -259,12 +261,20 @@ func mergeIndex(old, add *ocispec.Index) *ocispec.Index {
 	}
 	out := *old
 	out.Manifests = nil
+	kept := map[string]ocispec.Descriptor{}
 	for _, d := range old.Manifests {
 		if !replaced[entryKey(d)] {
 			out.Manifests = append(out.Manifests, d)
+		} else {
+			kept[entryKey(d)] = d
 		}
 	}
-	out.Manifests = append(out.Manifests, add.Manifests...)
+	for _, d := range add.Manifests {
+		if prev, ok := kept[entryKey(d)]; ok && prev.Digest == d.Digest {
+			d = prev
+		}
+		out.Manifests = append(out.Manifests, d)
+	}
 	sortEntries(out.Manifests)
 	if out.SchemaVersion == 0 {
 		out.SchemaVersion = 2

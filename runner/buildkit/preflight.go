@@ -12,8 +12,8 @@ import (
 
 // Preflight checks every node of a plan as Solve would translate it, without
 // a builder: missing context directories and Dockerfiles, unset secret
-// variables, bad network, shm-size, ulimit, entitlement, attest and
-// annotation values. A mistake in any target thus stops the run before
+// variables, bad network, shm-size, ulimit, entitlement, attest,
+// annotation and output values. A mistake in any target thus stops the run before
 // anything is built, and each comes as a diagnostic at the attribute that
 // caused it.
 func Preflight(plan *graph.Plan) hcl.Diagnostics {
@@ -23,16 +23,25 @@ func Preflight(plan *graph.Plan) hcl.Diagnostics {
 		r, err := newRequest(t, nil)
 		if err == nil {
 			r.cleanup()
-			_, err = annotationAttrs(t.Annotations)
-			if err != nil {
-				err = &attrError{attr: "annotations", err: err}
-			}
+			err = checkOutputs(t)
 		}
 		if err != nil {
 			diags = append(diags, targetDiagnostic(t, err))
 		}
 	}
 	return diags
+}
+
+// checkOutputs validates annotations and outputs without staging anything.
+func checkOutputs(t *config.Target) error {
+	annotations, err := annotationAttrs(t.Annotations)
+	if err != nil {
+		return &attrError{attr: "annotations", err: err}
+	}
+	if _, err := newExports(t, annotations, exportEnv{check: true}); err != nil {
+		return &attrError{attr: "output", err: err}
+	}
+	return nil
 }
 
 // targetDiagnostic places err at the attribute it concerns, or at the

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -19,8 +17,6 @@ import (
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
-	"github.com/docker/cli/cli/config"
-	"github.com/docker/cli/cli/config/credentials"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
@@ -408,23 +404,11 @@ func newResolver(plainHTTP map[string]bool) (remotes.Resolver, error) {
 }
 
 // registryCreds returns the credentials the docker config file holds for
-// a registry host. DOCKER_CONFIG is read on every call, as authProvider
-// does.
+// a registry host.
 func registryCreds() (func(string) (string, string, error), error) {
-	dir := os.Getenv("DOCKER_CONFIG")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return nil, fmt.Errorf("registry credentials: %w", err)
-		}
-		dir = filepath.Join(home, ".docker")
-	}
-	cfg, err := config.Load(dir)
+	cfg, err := loadDockerConfig()
 	if err != nil {
-		return nil, fmt.Errorf("registry credentials: read %s: %w", filepath.Join(dir, "config.json"), err)
-	}
-	if !cfg.ContainsAuth() {
-		cfg.CredentialsStore = credentials.DetectDefaultStore(cfg.CredentialsStore)
+		return nil, err
 	}
 	return func(host string) (string, string, error) {
 		if host == "registry-1.docker.io" {

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/docker/cli/cli/config"
+	"github.com/docker/cli/cli/config/configfile"
 	"github.com/docker/cli/cli/config/credentials"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
@@ -227,11 +228,10 @@ func (s *Solver) solveOpt(req *request, exports []client.ExportEntry) client.Sol
 	}
 }
 
-// authProvider serves registry credentials from the docker config file and
-// its credential helpers. DOCKER_CONFIG is read on every call (the docker
-// CLI library reads it once per process), so each solve sees the current
-// setting.
-func authProvider() (session.Attachable, error) {
+// loadDockerConfig reads the docker config file with its credential
+// helpers. DOCKER_CONFIG is read on every call (the docker CLI library reads
+// it once per process), so each solve sees the current setting.
+func loadDockerConfig() (*configfile.ConfigFile, error) {
 	dir := os.Getenv("DOCKER_CONFIG")
 	if dir == "" {
 		home, err := os.UserHomeDir()
@@ -247,6 +247,15 @@ func authProvider() (session.Attachable, error) {
 	if !cfg.ContainsAuth() {
 		cfg.CredentialsStore = credentials.DetectDefaultStore(cfg.CredentialsStore)
 	}
+	return cfg, nil
+}
+
+// authProvider serves registry credentials to BuildKit through the session.
+func authProvider() (session.Attachable, error) {
+	cfg, err := loadDockerConfig()
+	if err != nil {
+		return nil, err
+	}
 	return authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
 		AuthConfigProvider: authprovider.LoadAuthConfig(cfg),
 	}), nil
@@ -259,14 +268,6 @@ func frontendRequest(req *request) gateway.SolveRequest {
 		FrontendOpt:    maps.Clone(req.attrs),
 		FrontendInputs: maps.Clone(req.inputs),
 	}
-}
-
-// build runs one frontend solve with the given exports.
-func (s *Solver) build(ctx context.Context, req *request, exports []client.ExportEntry, prog *progress) (*client.SolveResponse, error) {
-	freq := frontendRequest(req)
-	return s.c.Build(ctx, s.solveOpt(req, exports), "orch", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
-		return c.Solve(ctx, freq)
-	}, prog.channel())
 }
 
 // hold solves req in a build that stays open until release is called, and
