@@ -82,9 +82,10 @@ type buildOpts struct {
 	stdout    io.Writer
 }
 
-// build loads orch.hcl of the project, plans the selection and runs it on
-// the test bed's buildkitd, as `orch build` does.
-func (p *project) build(o buildOpts) (*runner.Report, error) {
+// run is one orch run with solver options, as `orch build` does it
+// (including the publish phase of --atomic). It returns the solver too, for
+// its push statistics; the solver is closed.
+func (p *project) run(o buildOpts, so Options) (*runner.Report, *Solver, error) {
 	p.t.Helper()
 	if o.vars == nil {
 		o.vars = map[string]string{}
@@ -93,11 +94,7 @@ func (p *project) build(o buildOpts) (*runner.Report, error) {
 		o.vars["BUSYBOX"] = busyboxDir(p.t)
 	}
 	cfg, diags := config.Load(config.Options{
-		Files:   []string{filepath.Join(p.dir, "orch.hcl")},
-		WorkDir: p.dir,
-		Vars:    o.vars,
-		Sets:    o.sets,
-		Env:     []string{},
+		Files: []string{filepath.Join(p.dir, "orch.hcl")}, WorkDir: p.dir, Vars: o.vars, Sets: o.sets, Env: []string{},
 	})
 	if diags.HasErrors() {
 		p.t.Fatalf("load: %v", diags)
@@ -120,21 +117,23 @@ func (p *project) build(o buildOpts) (*runner.Report, error) {
 		p.t.Fatal(err)
 	}
 	defer c.Close()
-	s, err := NewSolver(ctx, c, plan, Options{Stdout: o.stdout})
+	s, err := NewSolver(ctx, c, plan, so)
 	if err != nil {
-		p.t.Fatal(err)
+		return nil, nil, err
 	}
 	rep, err := runner.Run(ctx, plan, s, o.runner)
+	if so.Atomic {
+		err = runner.Finish(ctx, s, rep, err)
+	}
 	if cerr := s.Close(); cerr != nil {
 		p.t.Errorf("close solver: %v", cerr)
 	}
-	return rep, err
+	return rep, s, err
 }
 
-// mustBuild builds and fails the test unless every target built.
-func (p *project) mustBuild(o buildOpts) *runner.Report {
+func (p *project) mustRun(o buildOpts, so Options) (*runner.Report, *Solver) {
 	p.t.Helper()
-	rep, err := p.build(o)
+	rep, s, err := p.run(o, so)
 	if err != nil {
 		var sb strings.Builder
 		if rep != nil {
@@ -142,6 +141,21 @@ func (p *project) mustBuild(o buildOpts) *runner.Report {
 		}
 		p.t.Fatalf("build: %v\n%s", err, sb.String())
 	}
+	return rep, s
+}
+
+// build loads orch.hcl of the project, plans the selection and runs it on
+// the test bed's buildkitd, as `orch build` does.
+func (p *project) build(o buildOpts) (*runner.Report, error) {
+	p.t.Helper()
+	rep, _, err := p.run(o, Options{Stdout: o.stdout})
+	return rep, err
+}
+
+// mustBuild builds and fails the test unless every target built.
+func (p *project) mustBuild(o buildOpts) *runner.Report {
+	p.t.Helper()
+	rep, _ := p.mustRun(o, Options{Stdout: o.stdout})
 	return rep
 }
 

@@ -25,68 +25,9 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/orch-build/orch/config"
-	"github.com/orch-build/orch/graph"
 	"github.com/orch-build/orch/internal/testbed"
 	"github.com/orch-build/orch/runner"
 )
-
-// run is one orch run with solver options, as `orch build` does it
-// (including the publish phase of --atomic). It returns the solver too, for
-// its push statistics; the solver is closed.
-func (p *project) run(o buildOpts, so Options) (*runner.Report, *Solver, error) {
-	p.t.Helper()
-	if o.vars == nil {
-		o.vars = map[string]string{}
-	}
-	if _, ok := o.vars["BUSYBOX"]; !ok {
-		o.vars["BUSYBOX"] = busyboxDir(p.t)
-	}
-	cfg, diags := config.Load(config.Options{
-		Files: []string{filepath.Join(p.dir, "orch.hcl")}, WorkDir: p.dir, Vars: o.vars, Sets: o.sets, Env: []string{},
-	})
-	if diags.HasErrors() {
-		p.t.Fatalf("load: %v", diags)
-	}
-	if o.selection == nil {
-		o.selection = []string{"all"}
-	}
-	plan, err := graph.New(cfg, o.selection)
-	if err != nil {
-		p.t.Fatalf("plan: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	c, err := Connect(ctx, BuilderOptions{Addr: p.bk.Addr})
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	defer c.Close()
-	s, err := NewSolver(ctx, c, plan, so)
-	if err != nil {
-		return nil, nil, err
-	}
-	rep, err := runner.Run(ctx, plan, s, o.runner)
-	if so.Atomic {
-		err = runner.Finish(ctx, s, rep, err)
-	}
-	if cerr := s.Close(); cerr != nil {
-		p.t.Errorf("close solver: %v", cerr)
-	}
-	return rep, s, err
-}
-
-func (p *project) mustRun(o buildOpts, so Options) (*runner.Report, *Solver) {
-	p.t.Helper()
-	rep, s, err := p.run(o, so)
-	if err != nil {
-		var sb strings.Builder
-		if rep != nil {
-			_ = rep.WriteSummary(&sb)
-		}
-		p.t.Fatalf("build: %v\n%s", err, sb.String())
-	}
-	return rep, s
-}
 
 // layoutProject has five matrix targets, four tagged and one not, all in
 // one OCI layout directory; STAMP changes every image's content.
