@@ -6,12 +6,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/orch-build/orch/internal/jsonschema"
 )
 
 // schemaFile is the JSON Schema of Document, kept in sync by the tests below.
@@ -179,63 +180,20 @@ func jsonType(v any) string {
 	return "unknown"
 }
 
-// validate checks v against s, for the subset of JSON Schema the plan
-// schema uses: $ref, type, const, enum, minimum, properties, required,
-// additionalProperties and items. It returns every violation.
-func validate(root, s map[string]any, v any, path string) []string {
-	s = resolve(root, s)
-	var errs []string
-	fail := func(format string, args ...any) { errs = append(errs, path+": "+fmt.Sprintf(format, args...)) }
-	if typ, ok := s["type"].(string); ok && jsonType(v) != typ && !(typ == "number" && jsonType(v) == "integer") {
-		fail("%v is %s, want %s", v, jsonType(v), typ)
-		return errs
+// validate checks a decoded plan document against the plan schema.
+func validate(t *testing.T, root map[string]any, doc any) []string {
+	t.Helper()
+	schema, err := json.Marshal(root)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if c, ok := s["const"]; ok && !reflect.DeepEqual(c, v) {
-		fail("%v, want %v", v, c)
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if enum, ok := s["enum"].([]any); ok && !slices.ContainsFunc(enum, func(e any) bool { return reflect.DeepEqual(e, v) }) {
-		fail("%v is not one of %v", v, enum)
-	}
-	if m, ok := s["minimum"].(float64); ok {
-		if f, isNum := v.(float64); isNum && f < m {
-			fail("%v is below %v", v, m)
-		}
-	}
-	switch v := v.(type) {
-	case map[string]any:
-		props, _ := s["properties"].(map[string]any)
-		if req, ok := s["required"].([]any); ok {
-			for _, r := range req {
-				if _, present := v[r.(string)]; !present {
-					fail("missing required %q", r)
-				}
-			}
-		}
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if ps, ok := props[k].(map[string]any); ok {
-				errs = append(errs, validate(root, ps, v[k], path+"/"+k)...)
-				continue
-			}
-			switch ap := s["additionalProperties"].(type) {
-			case bool:
-				if !ap {
-					fail("unexpected property %q", k)
-				}
-			case map[string]any:
-				errs = append(errs, validate(root, ap, v[k], path+"/"+k)...)
-			}
-		}
-	case []any:
-		if items, ok := s["items"].(map[string]any); ok {
-			for i, item := range v {
-				errs = append(errs, validate(root, items, item, fmt.Sprintf("%s/%d", path, i))...)
-			}
-		}
+	errs, err := jsonschema.Validate(schema, raw)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return errs
 }
@@ -253,7 +211,7 @@ func TestDocumentValidates(t *testing.T) {
 		if err := json.Unmarshal([]byte(buf.String()), &v); err != nil {
 			t.Fatal(err)
 		}
-		for _, e := range validate(root, root, v, "#") {
+		for _, e := range validate(t, root, v) {
 			t.Error(e)
 		}
 	}
@@ -277,14 +235,14 @@ func TestValidatorRejects(t *testing.T) {
 		"levels": []any{},
 	}
 	want := []string{ // sorted
-		"#/targets/0/dependencies/0/kind: both is not one of [data order]",
-		"#/targets/0/exported: yes is string, want boolean",
-		"#/targets/0/level: -1 is below 0",
-		"#/targets/0: unexpected property \"extra\"",
-		"#/version: 2, want 1",
-		"#: missing required \"critical_path\"",
+		"$.targets[0].dependencies[0].kind: both is not one of [data order]",
+		"$.targets[0].exported: got string, want boolean",
+		"$.targets[0].level: -1 is below the minimum 0",
+		"$.targets[0]: property \"extra\" is not allowed",
+		"$.version: got 2, want the constant 1",
+		"$: missing required property \"critical_path\"",
 	}
-	got := validate(root, root, bad, "#")
+	got := validate(t, root, bad)
 	sort.Strings(got)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("violations (-want +got):\n%s", diff)

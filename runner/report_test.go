@@ -154,7 +154,7 @@ func TestReportJSONMatchesSchema(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if errs := validate(schema, schema, doc, "$"); len(errs) > 0 {
+	if errs := validate(t, schema, doc); len(errs) > 0 {
 		t.Errorf("sample report does not match the schema:\n%s", strings.Join(errs, "\n"))
 	}
 }
@@ -201,7 +201,7 @@ func TestRunReportMatchesSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	schema := loadSchema(t)
-	if errs := validate(schema, schema, doc, "$"); len(errs) > 0 {
+	if errs := validate(t, schema, doc); len(errs) > 0 {
 		t.Errorf("run report does not match the schema:\n%s\n%s", strings.Join(errs, "\n"), b.String())
 	}
 }

@@ -3,17 +3,17 @@ package runner
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/orch-build/orch/internal/jsonschema"
 )
 
 // The run report's schema lives with the file format's schema; this
@@ -33,15 +33,6 @@ func loadSchema(t *testing.T) map[string]any {
 	return s
 }
 
-// schemaKeywords is the subset of JSON Schema (2020-12) that validate
-// implements; the schema may use nothing else, so that what it promises
-// is what the tests check.
-var schemaKeywords = map[string]bool{
-	"$schema": true, "title": true, "description": true, "$defs": true, "$ref": true,
-	"type": true, "properties": true, "required": true, "additionalProperties": true,
-	"items": true, "enum": true, "const": true, "minimum": true, "format": true,
-}
-
 // resolve follows a local "$ref": "#/$defs/name".
 func resolve(root, s map[string]any) (map[string]any, error) {
 	ref, ok := s["$ref"].(string)
@@ -57,100 +48,22 @@ func resolve(root, s map[string]any) (map[string]any, error) {
 	return target, nil
 }
 
-// validate checks doc (decoded with encoding/json) against schema s and
-// returns every problem found, each prefixed with its JSON path.
-func validate(root, s map[string]any, doc any, path string) []string {
-	s, err := resolve(root, s)
+// validate checks a decoded document against the report schema.
+func validate(t *testing.T, root map[string]any, doc any) []string {
+	t.Helper()
+	schema, err := json.Marshal(root)
 	if err != nil {
-		return []string{path + ": " + err.Error()}
+		t.Fatal(err)
 	}
-	var errs []string
-	fail := func(format string, args ...any) { errs = append(errs, path+": "+fmt.Sprintf(format, args...)) }
-	for k := range s {
-		if !schemaKeywords[k] {
-			fail("schema uses unsupported keyword %q", k)
-		}
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if typ, ok := s["type"].(string); ok && !hasType(doc, typ) {
-		fail("got %s, want %s", jsonType(doc), typ)
-		return errs
-	}
-	if c, ok := s["const"]; ok && !reflect.DeepEqual(c, doc) {
-		fail("got %v, want the constant %v", doc, c)
-	}
-	if enum, ok := s["enum"].([]any); ok && !slices.ContainsFunc(enum, func(e any) bool { return reflect.DeepEqual(e, doc) }) {
-		fail("%v is not one of %v", doc, enum)
-	}
-	if minimum, ok := s["minimum"].(float64); ok {
-		if n, isNum := doc.(float64); isNum && n < minimum {
-			fail("%v is below the minimum %v", n, minimum)
-		}
-	}
-	if s["format"] == "date-time" {
-		if str, ok := doc.(string); ok {
-			if _, err := time.Parse(time.RFC3339Nano, str); err != nil {
-				fail("%q is not a date-time", str)
-			}
-		}
-	}
-	if obj, ok := doc.(map[string]any); ok {
-		props, _ := s["properties"].(map[string]any)
-		for _, r := range s["required"].([]any) {
-			if _, ok := obj[r.(string)]; !ok {
-				fail("missing required property %q", r)
-			}
-		}
-		for _, k := range sortedKeys(obj) {
-			sub, ok := props[k].(map[string]any)
-			if !ok {
-				if s["additionalProperties"] == false {
-					fail("property %q is not allowed", k)
-				}
-				continue
-			}
-			errs = append(errs, validate(root, sub, obj[k], path+"."+k)...)
-		}
-	}
-	if arr, ok := doc.([]any); ok {
-		if items, ok := s["items"].(map[string]any); ok {
-			for i, v := range arr {
-				errs = append(errs, validate(root, items, v, fmt.Sprintf("%s[%d]", path, i))...)
-			}
-		}
+	errs, err := jsonschema.Validate(schema, raw)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return errs
-}
-
-func hasType(v any, typ string) bool {
-	switch typ {
-	case "integer":
-		n, ok := v.(float64)
-		return ok && n == math.Trunc(n)
-	case "number":
-		_, ok := v.(float64)
-		return ok
-	default:
-		return jsonType(v) == typ
-	}
-}
-
-func jsonType(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "boolean"
-	case float64:
-		return "number"
-	case string:
-		return "string"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
-	default:
-		return fmt.Sprintf("%T", v)
-	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -194,7 +107,7 @@ func TestValidatorRejects(t *testing.T) {
 				t.Fatal(err)
 			}
 			tc.mutate(doc)
-			got := validate(schema, schema, doc, "$")
+			got := validate(t, schema, doc)
 			if diff := cmp.Diff([]string{tc.want}, got); diff != "" {
 				t.Errorf("problems (-want +got):\n%s", diff)
 			}
