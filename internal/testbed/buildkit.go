@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/orch-build/orch/internal/logtail"
 )
 
 // registryPorts is how many loopback ports are set aside for test
@@ -172,7 +174,7 @@ func launchBuildKit(addr string, extra ...string) (*BuildKit, error) {
 		return c.Close()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("buildkitd: %w\n%s", err, tail(b.LogPath, 4000))
+		return nil, fmt.Errorf("buildkitd: %w\n%s", err, logtail.Tail(b.LogPath, 4000))
 	}
 	return b, nil
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/orch-build/orch/internal/logtail"
 )
 
 // Containerd is a containerd daemon started for one test, with its root,
@@ -67,7 +69,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 		return conn.Close()
 	})
 	if err != nil {
-		tb.Fatalf("testbed: containerd: %v\n%s", err, tail(c.LogPath, 4000))
+		tb.Fatalf("testbed: containerd: %v\n%s", err, logtail.Tail(c.LogPath, 4000))
 	}
 	return c
 }

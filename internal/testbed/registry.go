@@ -13,6 +13,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/orch-build/orch/internal/logtail"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -102,7 +103,7 @@ http:
 		return nil
 	})
 	if err != nil {
-		tb.Fatalf("testbed: %v\n%s", err, tail(logPath, 4000))
+		tb.Fatalf("testbed: %v\n%s", err, logtail.Tail(logPath, 4000))
 	}
 	return r
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
+	"github.com/orch-build/orch/internal/logtail"
 )
 
 // Managed is orch's own local buildkitd: started on first use from the
@@ -166,7 +167,7 @@ func (m *Managed) Ensure(ctx context.Context) (*client.Client, error) {
 			return c, nil
 		}
 		if _, alive := m.pid(); !alive || time.Now().After(deadline) {
-			return nil, fmt.Errorf("managed buildkitd did not come up: %w\n%s", err, logTail(m.LogFile(), 2000))
+			return nil, fmt.Errorf("managed buildkitd did not come up: %w\n%s", err, logtail.Tail(m.LogFile(), 2000))
 		}
 		select {
 		case <-ctx.Done():
@@ -275,21 +276,4 @@ func (m *Managed) Stop(ctx context.Context) error {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
-}
-
-// logTail returns the end of a log file for an error message.
-func logTail(path string, n int64) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return ""
-	}
-	off := max(st.Size()-n, 0)
-	buf := make([]byte, st.Size()-off)
-	_, _ = f.ReadAt(buf, off)
-	return string(buf)
 }
