@@ -1,12 +1,15 @@
 package main
 
 import (
+	"archive/tar"
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"math"
@@ -626,6 +629,60 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 	}
 }
 
+// TestBuildContextFilesOwnedByRoot: files of a local context reach the
+// build owned by root whoever owns them on this machine, as with bake, so
+// that an image does not depend on the account that built it.
+func TestBuildContextFilesOwnedByRoot(t *testing.T) {
+	p := newBuildProject(t, `
+target "copy" {
+  dockerfile = "copy.Dockerfile"
+  output     = ["type=oci,tar=false,dest=out/copy"]
+}
+`)
+	for name, content := range map[string]string{"copy.Dockerfile": "FROM scratch\nCOPY owned.txt /owned.txt\n", "owned.txt": "mine\n"} {
+		if err := os.WriteFile(p.path(name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chown(p.path("owned.txt"), 1234, 1234); err != nil {
+		testbed.Unavailable(t, "give a file another owner: %v", err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(append([]string{"orch"}, p.args("--progress", "quiet", "copy")...), &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit code %d\n%s", code, &stderr)
+	}
+	l := testbed.OpenLayout(t, p.path("out/copy"))
+	imgs := l.Images(t)
+	if len(imgs) != 1 || len(imgs[0].Manifest.Layers) != 1 {
+		t.Fatalf("want one image of one layer, got %d images", len(imgs))
+	}
+	layer := imgs[0].Manifest.Layers[0]
+	zr, err := gzip.NewReader(bytes.NewReader(l.Blob(t, layer.Digest)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	found := false
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.TrimPrefix(h.Name, "/") == "owned.txt" {
+			found = true
+			if h.Uid != 0 || h.Gid != 0 {
+				t.Errorf("owned.txt is owned by %d:%d in the image, want 0:0", h.Uid, h.Gid)
+			}
+		}
+	}
+	if !found {
+		t.Error("owned.txt is not in the layer")
+	}
+}
+
 // sharedGraph has vertices several targets' solves report: two targets
 // with the same context, Dockerfile and busybox (so the same first
 // steps), and a target: link whose child solves its parent's steps again.
@@ -714,6 +771,19 @@ func TestBuildProgressSharedVertices(t *testing.T) {
 	}
 	if parentSteps != 1 {
 		t.Errorf("the parent's RUN step shows %d times, want once", parentSteps)
+	}
+	// one and two read the same Dockerfile, which is loaded once; child
+	// has an inline Dockerfile of its own.
+	loads := 0
+	for _, ns := range names {
+		for n := range ns {
+			if strings.HasSuffix(n, "] load build definition from Dockerfile") {
+				loads++
+			}
+		}
+	}
+	if loads != 2 {
+		t.Errorf("%d Dockerfile loads shown, want 2 (one shared by one and two, one for child)", loads)
 	}
 	for l, n := range logs {
 		if n > 1 {

@@ -17,6 +17,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/patternmatcher/ignorefile"
 	"github.com/tonistiigi/fsutil"
+	fstypes "github.com/tonistiigi/fsutil/types"
 )
 
 // contextSession serves every local context directory of a run from one
@@ -89,9 +90,9 @@ func (cs *contextSession) local(dir, ignoreFile, displayName string) (*pb.Defini
 	}
 	sum := sha256.Sum256([]byte(dir))
 	name := "dir-" + hex.EncodeToString(sum[:8])
-	cs.mu.Lock()
-	cs.dirs[name] = fs
-	cs.mu.Unlock()
+	if err := cs.add(name, fs); err != nil {
+		return nil, err
+	}
 	opts := []llb.LocalOption{
 		llb.SessionID(cs.s.ID()),
 		llb.SharedKeyHint(name),
@@ -105,6 +106,39 @@ func (cs *contextSession) local(dir, ignoreFile, displayName string) (*pb.Defini
 		return nil, err
 	}
 	return def.ToPB(), nil
+}
+
+// serve registers the directory fs under name, for the Dockerfile
+// frontend to read through the session whose ID it returns (the frontend
+// attribute local-sessionid:NAME selects it). Every target whose Dockerfile
+// lives in one directory then loads it through the same vertex, once. A
+// nil contextSession returns "".
+func (cs *contextSession) serve(name string, fs fsutil.FS) (string, error) {
+	if cs == nil {
+		return "", nil
+	}
+	if err := cs.add(name, fs); err != nil {
+		return "", err
+	}
+	return cs.s.ID(), nil
+}
+
+// add registers fs under name. Its files go out owned by root, as the
+// BuildKit client sends the directories of a build's own session (and as
+// bake does): an image must not depend on who owns the files on the
+// machine that runs orch.
+func (cs *contextSession) add(name string, fs fsutil.FS) error {
+	fs, err := fsutil.NewFilterFS(fs, &fsutil.FilterOpt{Map: func(_ string, st *fstypes.Stat) fsutil.MapResult {
+		st.Uid, st.Gid = 0, 0
+		return fsutil.MapResultKeep
+	}})
+	if err != nil {
+		return err
+	}
+	cs.mu.Lock()
+	cs.dirs[name] = fs
+	cs.mu.Unlock()
+	return nil
 }
 
 // ignorePatterns reads the .dockerignore patterns for a context.

@@ -254,7 +254,17 @@ func (r *request) setContext(t *config.Target, contexts *contextSession) error {
 			if err != nil {
 				return &attrError{attr: "dockerfile", err: fmt.Errorf("dockerfile: %w", err)}
 			}
-			r.mounts[dfName] = dfs
+			// The Dockerfile's directory goes through the run's context
+			// session too, so targets sharing a Dockerfile load it once.
+			id, err := contexts.serve(dfName, dfs)
+			if err != nil {
+				return &attrError{attr: "dockerfile", err: fmt.Errorf("dockerfile: %w", err)}
+			}
+			if id != "" {
+				r.attrs["local-sessionid:"+dfName] = id
+			} else {
+				r.mounts[dfName] = dfs
+			}
 			r.attrs["dockerfilekey"] = dfName
 			r.attrs["filename"] = filepath.Base(df)
 			r.dockerfile = df
