@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -59,7 +60,26 @@ func buildCommand() *cli.Command {
 	}
 }
 
+// checkBuildFlags rejects flag values no run could use, before anything is
+// loaded or any builder is contacted (without --builder that would start
+// the managed buildkitd just to fail).
+func checkBuildFlags(c *cli.Context) error {
+	if p := c.String("progress"); !slices.Contains(buildkit.ProgressModes, p) {
+		return fmt.Errorf("--progress %q: want one of %s: %w", p, strings.Join(buildkit.ProgressModes, ", "), errUsage)
+	}
+	if n := c.Int("jobs"); n < 0 {
+		return fmt.Errorf("--jobs %d: want 1 or more, or 0 for the default (%d): %w", n, runner.DefaultJobs(), errUsage)
+	}
+	if n := c.Int("retries"); n < 0 {
+		return fmt.Errorf("--retries %d: want 0 or more: %w", n, errUsage)
+	}
+	return nil
+}
+
 func buildAction(c *cli.Context) error {
+	if err := checkBuildFlags(c); err != nil {
+		return err
+	}
 	if c.Bool("push") {
 		if err := c.Set("set", "*.push=true"); err != nil {
 			return err

@@ -29,6 +29,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/orch-build/orch/internal/testbed"
+	"github.com/orch-build/orch/runner"
 )
 
 // buildDockerfile runs the build argument CMD in a FROM scratch image with
@@ -432,6 +433,38 @@ func TestBuildFailurePolicy(t *testing.T) {
 				if got := targets[name].LogFile; got != p.path("logs/"+name+".log") {
 					t.Errorf("report names log file %q for %s", got, name)
 				}
+			}
+		})
+	}
+}
+
+// TestBuildFlagErrors: flag values no run could use are usage errors,
+// reported before any builder is contacted (the one named here does not
+// exist, so contacting it would fail differently, with exit code 1).
+func TestBuildFlagErrors(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "orch.hcl")
+	if err := os.WriteFile(file, []byte(`target "app" {}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"progress", []string{"--progress", "fancy"}, `orch: --progress "fancy": want one of auto, tty, plain, rawjson, quiet: usage error`},
+		{"jobs", []string{"--jobs", "-1"}, fmt.Sprintf("orch: --jobs -1: want 1 or more, or 0 for the default (%d): usage error", runner.DefaultJobs())},
+		{"retries", []string{"--retries", "-2"}, "orch: --retries -2: want 0 or more: usage error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"orch", "build", "-f", file, "--builder", "unix://" + filepath.Join(dir, "no.sock")}, tt.args...)
+			var stdout, stderr bytes.Buffer
+			if code := run(append(args, "app"), &stdout, &stderr); code != exitUsage {
+				t.Errorf("exit code %d, want %d", code, exitUsage)
+			}
+			if got := strings.TrimSpace(stderr.String()); got != tt.want {
+				t.Errorf("stderr:\n%s\nwant:\n%s", got, tt.want)
 			}
 		})
 	}
