@@ -195,9 +195,11 @@ func (s *Solver) display(name string, st *client.SolveStatus) {
 	})
 }
 
-// logWindowSize bounds how many log chunks of one vertex attribution
-// remembers to drop the copies other targets' streams repeat.
-const logWindowSize = 1024
+// logWindowSize bounds how many log chunks of one running vertex
+// attribution remembers to drop the copies other targets' streams repeat;
+// streams lag behind each other by a few batches, not by hundreds of
+// chunks.
+const logWindowSize = 256
 
 // attribution chooses the one target each vertex is shown under in the
 // run-wide display. Targets share vertices: a `target:` child solves its
@@ -316,6 +318,12 @@ func (a *attribution) show(name string, st *client.SolveStatus, send func(target
 			continue
 		}
 		sv.last = &c
+		if c.Completed != nil {
+			// What other streams still send about a completed vertex
+			// repeats what was shown: keep only the newest time, so a
+			// run of thousands of steps does not keep every window.
+			sv.logs.forget()
+		}
 		part(owner).Vertexes = append(part(owner).Vertexes, &c)
 	}
 	for _, s := range st.Statuses {
@@ -466,4 +474,13 @@ func (w *logWindow) add(l *client.VertexLog) bool {
 	w.seen[k] = struct{}{}
 	w.order = append(w.order, k)
 	return true
+}
+
+// forget drops the remembered chunks: from now on only chunks newer than
+// the newest one seen are new.
+func (w *logWindow) forget() {
+	for _, k := range w.order {
+		w.floor, w.forgot = max(w.floor, k.at), true
+	}
+	w.seen, w.order = nil, nil
 }

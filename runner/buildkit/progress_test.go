@@ -279,4 +279,35 @@ func TestLogWindowForgetsOldChunks(t *testing.T) {
 	if len(w.order) != logWindowSize || len(w.seen) != logWindowSize {
 		t.Errorf("window holds %d chunks (%d keys), want %d", len(w.order), len(w.seen), logWindowSize)
 	}
+	w.forget()
+	if len(w.order) != 0 || len(w.seen) != 0 {
+		t.Errorf("after forget the window holds %d chunks (%d keys)", len(w.order), len(w.seen))
+	}
+	if w.add(logLine(dShared, t0.Add(time.Hour), "new")) {
+		t.Error("after forget, the newest chunk seen counted as new")
+	}
+	if !w.add(logLine(dShared, t0.Add(2*time.Hour), "newer")) {
+		t.Error("after forget, a newer chunk counted as seen")
+	}
+}
+
+// TestAttributionForgetsCompletedLogs: once a vertex is shown completed,
+// its log window is dropped, and a lagging stream's copies of its chunks
+// still count as seen.
+func TestAttributionForgetsCompletedLogs(t *testing.T) {
+	a := newAttribution([]string{"api", "web"})
+	var got []sent
+	send := func(target string, part *client.SolveStatus) { got = append(got, sent{target, *part}) }
+	a.show("api", &client.SolveStatus{
+		Vertexes: []*client.Vertex{vtx(dShared, "RUN make", &t0, nil)},
+		Logs:     []*client.VertexLog{logLine(dShared, t1, "a\n"), logLine(dShared, t1, "b\n")},
+	}, send)
+	a.show("api", &client.SolveStatus{Vertexes: []*client.Vertex{vtx(dShared, "RUN make", &t0, &t2)}}, send)
+	if w := a.vertices[dShared].logs; len(w.order) != 0 || w.seen != nil {
+		t.Errorf("completed vertex keeps %d log chunks", len(w.order))
+	}
+	a.show("web", &client.SolveStatus{Logs: []*client.VertexLog{logLine(dShared, t1, "b\n"), logLine(dShared, t1, "a\n")}}, send)
+	if len(got) != 2 {
+		t.Errorf("sent %d parts, want 2 (the lagging stream's copies dropped):\n%v", len(got), got)
+	}
 }
