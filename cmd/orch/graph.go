@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/urfave/cli/v2"
 )
 
@@ -18,17 +16,11 @@ func graphCommand() *cli.Command {
 			"contexts of others, and not exported, have a dashed border.\n" +
 			"  orch graph | dot -Tsvg > graph.svg\n" +
 			"--format json prints the same document as plan --format json.",
-		Flags: append(configFlags(), &cli.StringFlag{
-			Name:  "format",
-			Value: "dot",
-			Usage: "output `FORMAT`: dot, mermaid or json",
-		}),
+		Flags: append(configFlags(), formatFlag("dot", "mermaid", "json")),
 		Action: func(c *cli.Context) error {
-			format := c.String("format")
-			switch format {
-			case "dot", "mermaid", "json":
-			default:
-				return fmt.Errorf("graph: unknown --format %q: want dot, mermaid or json: %w", format, errUsage)
+			format, err := outputFormat(c, "dot", "mermaid", "json")
+			if err != nil {
+				return err
 			}
 			p, err := planSelection(c, "graph")
 			if err != nil {

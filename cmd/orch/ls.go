@@ -19,15 +19,11 @@ func lsCommand() *cli.Command {
 		Description: "Lists targets with their descriptions, groups with their members and\n" +
 			"variables with type, value and description. Targets whose name starts with \"_\"\n" +
 			"are templates for inherits and are not listed.",
-		Flags: append(configFlags(), &cli.StringFlag{
-			Name:  "format",
-			Value: "table",
-			Usage: "output `FORMAT`: table or json",
-		}),
+		Flags: append(configFlags(), formatFlag("table", "json")),
 		Action: func(c *cli.Context) error {
-			format := c.String("format")
-			if format != "table" && format != "json" {
-				return fmt.Errorf("--format %q: want table or json: %w", format, errUsage)
+			format, err := outputFormat(c, "table", "json")
+			if err != nil {
+				return err
 			}
 			cfg, err := loadConfig(c)
 			if err != nil {

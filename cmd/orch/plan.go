@@ -22,15 +22,11 @@ func planCommand() *cli.Command {
 			"Unknown names, cycles, platform mismatches of linked targets and outputs that\n" +
 			"would overwrite each other are reported here, before anything runs.\n" +
 			"--format json prints the document described by schema/plan.schema.json.",
-		Flags: append(configFlags(), &cli.StringFlag{
-			Name:  "format",
-			Value: "table",
-			Usage: "output `FORMAT`: table or json",
-		}),
+		Flags: append(configFlags(), formatFlag("table", "json")),
 		Action: func(c *cli.Context) error {
-			format := c.String("format")
-			if format != "table" && format != "json" {
-				return fmt.Errorf("plan: unknown --format %q: want table or json: %w", format, errUsage)
+			format, err := outputFormat(c, "table", "json")
+			if err != nil {
+				return err
 			}
 			p, err := planSelection(c, "plan")
 			if err != nil {
