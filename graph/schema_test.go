@@ -54,23 +54,12 @@ func (sc *schemaChecker) fail(path, format string, args ...any) {
 	sc.problems = append(sc.problems, path+": "+fmt.Sprintf(format, args...))
 }
 
-// resolve follows a local $ref.
-func resolve(root, s map[string]any) map[string]any {
-	ref, ok := s["$ref"].(string)
-	if !ok {
-		return s
-	}
-	node := any(root)
-	for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
-		m, _ := node.(map[string]any)
-		node = m[part]
-	}
-	m, _ := node.(map[string]any)
-	return m
-}
-
 func (sc *schemaChecker) check(t reflect.Type, s map[string]any, path string) {
-	s = resolve(sc.root, s)
+	s, err := jsonschema.Resolve(sc.root, s)
+	if err != nil {
+		sc.fail(path, "%v", err)
+		return
+	}
 	if s == nil {
 		sc.fail(path, "no schema for Go type %s", t)
 		return
@@ -180,18 +169,10 @@ func jsonType(v any) string {
 	return "unknown"
 }
 
-// validate checks a decoded plan document against the plan schema.
+// validate checks a decoded document against the schema.
 func validate(t *testing.T, root map[string]any, doc any) []string {
 	t.Helper()
-	schema, err := json.Marshal(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	errs, err := jsonschema.Validate(schema, raw)
+	errs, err := jsonschema.ValidateValue(root, doc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -33,33 +32,10 @@ func loadSchema(t *testing.T) map[string]any {
 	return s
 }
 
-// resolve follows a local "$ref": "#/$defs/name".
-func resolve(root, s map[string]any) (map[string]any, error) {
-	ref, ok := s["$ref"].(string)
-	if !ok {
-		return s, nil
-	}
-	name, ok := strings.CutPrefix(ref, "#/$defs/")
-	defs, _ := root["$defs"].(map[string]any)
-	target, found := defs[name].(map[string]any)
-	if !ok || !found {
-		return nil, fmt.Errorf("unresolvable $ref %q", ref)
-	}
-	return target, nil
-}
-
-// validate checks a decoded document against the report schema.
+// validate checks a decoded document against the schema.
 func validate(t *testing.T, root map[string]any, doc any) []string {
 	t.Helper()
-	schema, err := json.Marshal(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	errs, err := jsonschema.Validate(schema, raw)
+	errs, err := jsonschema.ValidateValue(root, doc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +128,7 @@ var (
 
 func checkSync(t *testing.T, root, s map[string]any, typ reflect.Type, path string) {
 	t.Helper()
-	s, err := resolve(root, s)
+	s, err := jsonschema.Resolve(root, s)
 	if err != nil {
 		t.Errorf("%s: %v", path, err)
 		return

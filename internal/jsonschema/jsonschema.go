@@ -38,8 +38,23 @@ func Validate(schema, doc []byte) ([]string, error) {
 	return validate(root, root, v, "$"), nil
 }
 
-// resolve follows a local "$ref": "#/$defs/name".
-func resolve(root, s map[string]any) (map[string]any, error) {
+// ValidateValue is Validate for a schema and a document already decoded,
+// or built, as Go values; they go through encoding/json first.
+func ValidateValue(schema map[string]any, doc any) ([]string, error) {
+	s, err := json.Marshal(schema)
+	if err != nil {
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	d, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("document: %w", err)
+	}
+	return Validate(s, d)
+}
+
+// Resolve follows a local "$ref" ("#/$defs/name") of schema s within root;
+// a schema without "$ref" is returned as it is.
+func Resolve(root, s map[string]any) (map[string]any, error) {
 	ref, ok := s["$ref"].(string)
 	if !ok {
 		return s, nil
@@ -54,7 +69,7 @@ func resolve(root, s map[string]any) (map[string]any, error) {
 }
 
 func validate(root, s map[string]any, doc any, path string) []string {
-	s, err := resolve(root, s)
+	s, err := Resolve(root, s)
 	if err != nil {
 		return []string{path + ": " + err.Error()}
 	}
