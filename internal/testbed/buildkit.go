@@ -192,3 +192,10 @@ func RegistryHosts() ([]string, error) {
 	}
 	return hosts, nil
 }
+
+// Kill ends a daemon started with StartExtraBuildKit at once, as a crash
+// would, for tests of a builder that goes away.
+func (b *BuildKit) Kill() {
+	_ = b.proc.cmd.Process.Kill()
+	<-b.proc.done
+}

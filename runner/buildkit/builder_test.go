@@ -9,20 +9,28 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/moby/buildkit/client/connhelper"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
+	"github.com/orch-build/orch/graph"
 	"github.com/orch-build/orch/internal/testbed"
+	"github.com/orch-build/orch/runner"
 )
 
 // writePEM writes one PEM block to dir/name and returns the path.
@@ -242,4 +250,64 @@ RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo agent > /ssh
 	if err != nil || strings.TrimSpace(string(raw)) != "agent" {
 		t.Errorf("ssh agent not forwarded into RUN: %q, %v", raw, err)
 	}
+}
+
+// TestBuilderGoneIsTransient: a builder that went away is worth a retry; a
+// failing step or a bad request is not.
+func TestBuilderGoneIsTransient(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"grpc unavailable", fmt.Errorf("solve: %w", status.Error(codes.Unavailable, "connection error: desc = \"transport: Error while dialing\"")), true},
+		{"refused", fmt.Errorf("dial: %w", syscall.ECONNREFUSED), true},
+		{"reset", fmt.Errorf("read: %w", syscall.ECONNRESET), true},
+		{"invalid argument", status.Error(codes.InvalidArgument, "bad attr"), false},
+		{"plain", errors.New("dockerfile parse error"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := builderGone(tt.err); got != tt.want {
+				t.Errorf("builderGone(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSolveAgainstStoppedBuilder: a solve on a builder that has gone away
+// fails with an error the runner retries.
+func TestSolveAgainstStoppedBuilder(t *testing.T) {
+	dir, err := os.MkdirTemp("", "orch-gone-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	addr := "unix://" + filepath.Join(dir, "buildkitd.sock")
+	bk := testbed.StartExtraBuildKit(t, addr)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := Connect(ctx, BuilderOptions{Addr: bk.Addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	p := newProject(t, map[string]string{
+		"orch.hcl":   `target "app" {}`,
+		"Dockerfile": "FROM scratch\nCOPY Dockerfile /\n",
+	})
+	cfgTarget := loadTarget(t, p, "app")
+	s, err := NewSolver(ctx, c, &graph.Plan{Nodes: []*graph.Node{{Name: "app", Target: cfgTarget, Export: true}}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bk.Kill()
+	_, err = s.Solve(ctx, runner.Job{Node: &graph.Node{Name: "app", Target: cfgTarget, Export: true}, Attempt: 1, Log: io.Discard})
+	if err == nil {
+		t.Fatal("solve on a stopped builder succeeded")
+	}
+	if !runner.IsTransient(err) {
+		t.Errorf("error %v is not transient; --retries would not retry a builder that went away", err)
+	}
+	_ = s.Close()
 }

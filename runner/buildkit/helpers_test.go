@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/orch-build/orch/config"
 	"github.com/orch-build/orch/internal/testbed"
 )
 
@@ -54,4 +55,18 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// loadTarget loads the project's orch.hcl and returns one target.
+func loadTarget(t *testing.T, p *project, name string) *config.Target {
+	t.Helper()
+	cfg, diags := config.Load(config.Options{Files: []string{p.path("orch.hcl")}, WorkDir: p.dir, Env: []string{}})
+	if diags.HasErrors() {
+		t.Fatalf("load: %v", diags)
+	}
+	tg := cfg.Targets[name]
+	if tg == nil {
+		t.Fatalf("no target %s", name)
+	}
+	return tg
 }

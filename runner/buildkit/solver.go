@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/docker/cli/cli/config"
 	"github.com/docker/cli/cli/config/configfile"
@@ -25,6 +26,9 @@ import (
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/progress/progresswriter"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/orch-build/orch/graph"
 	"github.com/orch-build/orch/runner"
@@ -164,7 +168,18 @@ type link struct {
 // reuses the parent's vertices and local sources instead of exporting and
 // re-importing; its exports run in a second build of the same request,
 // which BuildKit deduplicates against the first.
+//
+// An error that says the builder went away (the connection dropped or
+// was refused) is marked transient, so --retries tries the target again.
 func (s *Solver) Solve(ctx context.Context, job runner.Job) (*runner.Result, error) {
+	res, err := s.solve(ctx, job)
+	if err != nil && ctx.Err() == nil && builderGone(err) {
+		err = runner.Transient(err)
+	}
+	return res, err
+}
+
+func (s *Solver) solve(ctx context.Context, job runner.Job) (*runner.Result, error) {
 	t := job.Node.Target
 	req, err := newRequest(t, s.contexts)
 	if err != nil {
@@ -437,6 +452,17 @@ func decodeExporterResponse(resp map[string]string) map[string]any {
 		out[k] = raw
 	}
 	return out
+}
+
+// builderGone reports whether err means the builder could not be reached
+// or dropped the connection: gRPC's Unavailable, or a refused or reset
+// connection.
+func builderGone(err error) bool {
+	var st interface{ GRPCStatus() *status.Status }
+	if errors.As(err, &st) && st.GRPCStatus().Code() == codes.Unavailable {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // isRegistryTransient reports whether a failed push may succeed when tried
