@@ -163,6 +163,33 @@ func (l *loader) matchTargets(pattern string) ([]string, *hcl.Diagnostic) {
 	return names, nil
 }
 
+// parseValues parses every non-empty value of a list override with parse;
+// what names an entry in the error.
+func parseValues[E any](o *override, what string, parse func(string) ([]E, error)) ([]E, error) {
+	var out []E
+	for _, v := range o.arr {
+		if v == "" {
+			continue
+		}
+		es, err := parse(v)
+		if err != nil {
+			return nil, fmt.Errorf("--set %s: invalid %s %q: %w", o.key, what, v, err)
+		}
+		out = append(out, es...)
+	}
+	return out, nil
+}
+
+// setList sets a list attribute from an override: += merges the entries
+// in, = replaces the list.
+func setList[E any](dst *[]E, entries []E, appendTo bool, norm func([]E) []E) {
+	if appendTo {
+		*dst = mergeList(*dst, entries, norm)
+	} else {
+		*dst = entries
+	}
+}
+
 // applyOverrides applies a target's overrides as bake's AddOverrides does.
 // Relative paths in values given on the command line resolve against the
 // working directory.
@@ -193,26 +220,15 @@ func (l *loader) applyOverrides(t *bakeTarget, overrides []*override) error {
 				t.Tags = cloneStrings(o.arr)
 			}
 		case "cache-from", "cache-to":
-			var entries []*cacheEntry
-			for _, v := range o.arr {
-				if v == "" {
-					continue
-				}
-				es, err := parseCacheList(v, dir)
-				if err != nil {
-					return fmt.Errorf("--set %s: invalid cache entry %q: %w", o.key, v, err)
-				}
-				entries = append(entries, es...)
+			entries, err := parseValues(o, "cache entry", func(v string) ([]*cacheEntry, error) { return parseCacheList(v, dir) })
+			if err != nil {
+				return err
 			}
 			dst := &t.CacheFrom
 			if key == "cache-to" {
 				dst = &t.CacheTo
 			}
-			if o.appendTo {
-				*dst = mergeList(*dst, entries, normCaches)
-			} else {
-				*dst = entries
-			}
+			setList(dst, entries, o.appendTo, normCaches)
 		case "target":
 			t.Target = &value
 		case "call":
@@ -222,34 +238,19 @@ func (l *loader) applyOverrides(t *bakeTarget, overrides []*override) error {
 				secretUpdates = append(secretUpdates, o)
 				break
 			}
-			var secrets []*secretEntry
-			for _, v := range o.arr {
-				if v == "" {
-					continue
-				}
+			secrets, err := parseValues(o, "secret", func(v string) ([]*secretEntry, error) {
 				s, err := parseSecret(v, dir)
-				if err != nil {
-					return fmt.Errorf("--set secret: invalid secret %q: %w", v, err)
-				}
-				secrets = append(secrets, s)
+				return []*secretEntry{s}, err
+			})
+			if err != nil {
+				return err
 			}
-			if o.appendTo {
-				t.Secrets = mergeList(t.Secrets, secrets, normSecrets)
-			} else {
-				t.Secrets = secrets
-			}
+			setList(&t.Secrets, secrets, o.appendTo, normSecrets)
 		case "ssh":
-			var keys []*sshEntry
-			for _, v := range o.arr {
-				if v != "" {
-					keys = append(keys, parseSSH(v, dir))
-				}
-			}
-			if o.appendTo {
-				t.SSH = mergeList(t.SSH, keys, normSSH)
-			} else {
-				t.SSH = keys
-			}
+			keys, _ := parseValues(o, "ssh", func(v string) ([]*sshEntry, error) {
+				return []*sshEntry{parseSSH(v, dir)}, nil
+			})
+			setList(&t.SSH, keys, o.appendTo, normSSH)
 		case "platform":
 			if o.appendTo {
 				t.Platforms = appendStrings(t.Platforms, o.arr)
@@ -257,22 +258,14 @@ func (l *loader) applyOverrides(t *bakeTarget, overrides []*override) error {
 				t.Platforms = cloneStrings(o.arr)
 			}
 		case "output":
-			var outs []*exportEntry
-			for _, v := range o.arr {
-				if v == "" {
-					continue
-				}
+			outs, err := parseValues(o, "output", func(v string) ([]*exportEntry, error) {
 				e, err := parseExport(v, dir)
-				if err != nil {
-					return fmt.Errorf("--set output: invalid output %q: %w", v, err)
-				}
-				outs = append(outs, e)
+				return []*exportEntry{e}, err
+			})
+			if err != nil {
+				return err
 			}
-			if o.appendTo {
-				t.Outputs = mergeList(t.Outputs, outs, normExports)
-			} else {
-				t.Outputs = outs
-			}
+			setList(&t.Outputs, outs, o.appendTo, normExports)
 		case "entitlement":
 			if o.clear {
 				t.Entitlements = nil
