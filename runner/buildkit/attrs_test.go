@@ -372,3 +372,34 @@ target "app" {
 		t.Errorf("manifest.json %s does not tag example/app:1", manifest)
 	}
 }
+
+// TestLinkedParentExportsItsCache: a parent built only for a target: child
+// still writes its cache-to, once its hold ends.
+func TestLinkedParentExportsItsCache(t *testing.T) {
+	p := newProject(t, map[string]string{
+		"orch.hcl": `
+variable "BUSYBOX" {}
+target "base" {
+  context  = "base"
+  contexts = { busybox = BUSYBOX }
+  cache-to = ["type=local,dest=cache,mode=max"]
+}
+target "app" {
+  context  = "app"
+  contexts = { base = "target:base" }
+  output   = ["type=local,dest=out"]
+}`,
+		"base/Dockerfile": busyboxDockerfile + "RUN echo base > /base\n",
+		"app/Dockerfile":  "FROM base\nRUN cp /base /app\n",
+	})
+	rep := p.mustBuild(buildOpts{selection: []string{"app"}})
+	if o := outcome(t, rep, "base"); o.Exported {
+		t.Fatalf("base was exported; want a linked-only build")
+	}
+	if _, err := os.Stat(p.path("cache/index.json")); err != nil {
+		t.Errorf("the linked parent's cache-to wrote nothing: %v", err)
+	}
+	if raw, err := os.ReadFile(p.path("out/app")); err != nil || strings.TrimSpace(string(raw)) != "base" {
+		t.Errorf("out/app = %q, %v", raw, err)
+	}
+}

@@ -202,8 +202,11 @@ func (s *Solver) solve(ctx context.Context, job runner.Job) (*runner.Result, err
 
 	res := &runner.Result{}
 	ok := false
+	exported := job.Node.Export || !s.parents[t.Name]
 	if s.parents[t.Name] {
-		l, release, err := s.hold(ctx, req, prog)
+		// The cache is exported once: by the export build when there is
+		// one, else by the hold.
+		l, release, err := s.hold(ctx, req, prog, !exported)
 		if err != nil {
 			return nil, fmt.Errorf("target %q: %w", t.Name, prog.stepError(req, err))
 		}
@@ -215,7 +218,7 @@ func (s *Solver) solve(ctx context.Context, job runner.Job) (*runner.Result, err
 			}
 		}()
 	}
-	if job.Node.Export || !s.parents[t.Name] {
+	if exported {
 		if err := s.export(ctx, req, job, annotations, prog, res); err != nil {
 			return nil, err
 		}
@@ -287,7 +290,7 @@ func frontendRequest(req *request) gateway.SolveRequest {
 
 // hold solves req in a build that stays open until release is called, and
 // returns the result as a link for the children.
-func (s *Solver) hold(ctx context.Context, req *request, prog *progress) (*link, func(), error) {
+func (s *Solver) hold(ctx context.Context, req *request, prog *progress, exportCache bool) (*link, func(), error) {
 	freq := frontendRequest(req)
 	ready := make(chan *link, 1)
 	released := make(chan struct{})
@@ -304,7 +307,11 @@ func (s *Solver) hold(ctx context.Context, req *request, prog *progress) (*link,
 	})
 	go func() {
 		defer cancel()
-		_, err := s.c.Build(holdCtx, s.solveOpt(req, nil), "orch", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		opt := s.solveOpt(req, nil)
+		if !exportCache {
+			opt.CacheExports = nil
+		}
+		_, err := s.c.Build(holdCtx, opt, "orch", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
 			res, err := c.Solve(ctx, freq)
 			if err != nil {
 				return nil, err
