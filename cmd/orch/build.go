@@ -129,6 +129,7 @@ func buildAction(c *cli.Context) error {
 		runErr = err
 	}
 	if rep != nil {
+		rep.Warnings = append(rep.Warnings, solver.Warnings()...)
 		_ = rep.WriteSummary(c.App.ErrWriter)
 		for _, f := range []struct {
 			flag  string

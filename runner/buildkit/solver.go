@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -71,6 +72,9 @@ type Solver struct {
 	// attribution picks the one target each shared vertex is shown under.
 	attribution *attribution
 	closeMu     sync.RWMutex
+	// warnings are problems that did not fail a target, for the report.
+	warnMu   sync.Mutex
+	warnings []string
 	// contexts serves the local context directories of every solve.
 	contexts *contextSession
 	closed   bool
@@ -150,6 +154,22 @@ func (s *Solver) Close() error {
 	return s.printer.Err()
 }
 
+// warn records a problem that did not change any target's status.
+func (s *Solver) warn(msg string) {
+	s.warnMu.Lock()
+	s.warnings = append(s.warnings, msg)
+	s.warnMu.Unlock()
+}
+
+// Warnings returns the problems that did not fail a target, such as a
+// linked parent's cache export failing after its children were built.
+// Call it after runner.Run returned.
+func (s *Solver) Warnings() []string {
+	s.warnMu.Lock()
+	defer s.warnMu.Unlock()
+	return slices.Clone(s.warnings)
+}
+
 // link is what a `target:` child needs of its parent: the parent's result
 // as LLB states (one per platform for a multi-platform parent) and the
 // image config metadata, so `FROM parent` keeps ENV, WORKDIR and the rest.
@@ -206,7 +226,7 @@ func (s *Solver) solve(ctx context.Context, job runner.Job) (*runner.Result, err
 	if s.parents[t.Name] {
 		// The cache is exported once: by the export build when there is
 		// one, else by the hold.
-		l, release, err := s.hold(ctx, req, prog, !exported)
+		l, release, err := s.hold(ctx, t.Name, req, prog, !exported)
 		if err != nil {
 			return nil, fmt.Errorf("target %q: %w", t.Name, prog.stepError(req, err))
 		}
@@ -290,7 +310,7 @@ func frontendRequest(req *request) gateway.SolveRequest {
 
 // hold solves req in a build that stays open until release is called, and
 // returns the result as a link for the children.
-func (s *Solver) hold(ctx context.Context, req *request, prog *progress, exportCache bool) (*link, func(), error) {
+func (s *Solver) hold(ctx context.Context, name string, req *request, prog *progress, exportCache bool) (*link, func(), error) {
 	freq := frontendRequest(req)
 	ready := make(chan *link, 1)
 	released := make(chan struct{})
@@ -335,7 +355,11 @@ func (s *Solver) hold(ctx context.Context, req *request, prog *progress, exportC
 		once.Do(func() {
 			stop()
 			close(released)
-			<-done
+			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+				// Only the cache export runs after the hold's solve;
+				// the target itself has already succeeded.
+				s.warn(fmt.Sprintf("target %q: after its dependents were built: %v", name, err))
+			}
 		})
 	}
 	select {
