@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -20,13 +19,9 @@ const schemaFile = "../schema/plan.schema.json"
 
 func loadSchema(t *testing.T) map[string]any {
 	t.Helper()
-	data, err := os.ReadFile(schemaFile)
+	s, err := jsonschema.ReadFile(schemaFile)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var s map[string]any
-	if err := json.Unmarshal(data, &s); err != nil {
-		t.Fatalf("%s: %v", schemaFile, err)
 	}
 	return s
 }

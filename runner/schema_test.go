@@ -2,7 +2,6 @@ package runner
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -21,13 +20,9 @@ var schemaPath = filepath.Join("..", "schema", "report.schema.json")
 
 func loadSchema(t *testing.T) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(schemaPath)
+	s, err := jsonschema.ReadFile(schemaPath)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var s map[string]any
-	if err := json.Unmarshal(b, &s); err != nil {
-		t.Fatalf("parse %s: %v", schemaPath, err)
 	}
 	return s
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"reflect"
 	"slices"
 	"sort"
@@ -36,6 +37,20 @@ func Validate(schema, doc []byte) ([]string, error) {
 		return nil, fmt.Errorf("document: %w", err)
 	}
 	return validate(root, root, v, "$"), nil
+}
+
+// ReadFile reads and decodes a schema file, for checks that walk the
+// schema itself.
+func ReadFile(path string) (map[string]any, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s map[string]any
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
 }
 
 // ValidateValue is Validate for a schema and a document already decoded,

@@ -1,6 +1,8 @@
 package jsonschema
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -73,5 +75,23 @@ func TestUnsupportedKeywordAndBadRef(t *testing.T) {
 	}
 	if _, err := Validate([]byte(`{`), []byte(`{}`)); err == nil {
 		t.Error("a schema that is not JSON gave no error")
+	}
+}
+
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.json")
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(good, []byte(`{"type": "object"}`), 0o644)
+	os.WriteFile(bad, []byte(`{`), 0o644)
+	s, err := ReadFile(good)
+	if err != nil || s["type"] != "object" {
+		t.Errorf("ReadFile(good) = %v, %v", s, err)
+	}
+	if _, err := ReadFile(bad); err == nil || !strings.Contains(err.Error(), "bad.json") {
+		t.Errorf("ReadFile(bad) error %v, want one naming the file", err)
+	}
+	if _, err := ReadFile(filepath.Join(dir, "missing.json")); err == nil {
+		t.Error("ReadFile(missing) gave no error")
 	}
 }
