@@ -2,8 +2,6 @@ package buildkit
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -88,8 +86,7 @@ func (cs *contextSession) local(dir, ignoreFile, displayName string) (*pb.Defini
 	if cs == nil {
 		return nil, nil
 	}
-	sum := sha256.Sum256([]byte(dir))
-	name := "dir-" + hex.EncodeToString(sum[:8])
+	name := localName("dir", dir)
 	if err := cs.add(name, fs); err != nil {
 		return nil, err
 	}

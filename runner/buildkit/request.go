@@ -80,9 +80,9 @@ func localPath(t *config.Target, p string) string {
 	return filepath.Join(t.Dir, p)
 }
 
-// localName names a directory mount by its path, so targets that share a
-// context directory reference the same local source and BuildKit transfers
-// it incrementally, once.
+// localName names a local directory (or OCI store) by its path, so every
+// target that uses one directory refers to it by the same name and BuildKit
+// transfers it once.
 func localName(prefix, dir string) string {
 	sum := sha256.Sum256([]byte(dir))
 	return prefix + "-" + hex.EncodeToString(sum[:6])
@@ -263,6 +263,8 @@ func (r *request) setContext(t *config.Target, contexts *contextSession) error {
 			if id != "" {
 				r.attrs["local-sessionid:"+dfName] = id
 			} else {
+				// Preflight has no session: the mount only checks the
+				// directory can be read.
 				r.mounts[dfName] = dfs
 			}
 			r.attrs["dockerfilekey"] = dfName
