@@ -321,15 +321,11 @@ func (l *loader) toTarget(name string, bt *bakeTarget) *Target {
 		}
 	}
 	for _, e := range bt.Outputs {
-		attrs := cloneMap(e.Attrs)
-		if e.Dest != "" {
-			dest := e.Dest
-			if localOutput(e.Type) && dest != "-" {
-				dest = resolvePath(dirOr(e.dir), dest)
-			}
-			attrs["dest"] = dest
+		dest := e.Dest
+		if localOutput(e.Type) && dest != "" && dest != "-" {
+			dest = resolvePath(dirOr(e.dir), dest)
 		}
-		t.Outputs = append(t.Outputs, Entry{Type: e.Type, Attrs: attrs})
+		t.Outputs = append(t.Outputs, NewOutput(e.Type, dest, e.Attrs))
 	}
 	cache := func(src []*cacheEntry) []Entry {
 		var out []Entry

@@ -26,7 +26,7 @@ type Target struct {
 	Secrets          []Entry
 	SSH              []Entry
 	Platforms        []string
-	Outputs          []Entry
+	Outputs          []Output
 	Pull             *bool
 	NoCache          *bool
 	NetworkMode      *string
@@ -58,11 +58,11 @@ type Target struct {
 }
 
 // Entry is one item of a list attribute that bake accepts either as a CSV
-// string ("type=oci,dest=out.tar") or as an object: output, cache-from,
-// cache-to, secret, ssh and attest. Type holds the "type" key where the
-// attribute has one (for secret and ssh it is empty); Attrs holds every other
-// key. Local paths in Attrs (output dest, secret src, ssh paths, local cache
-// src/dest) are already resolved against Target.Dir.
+// string ("type=local,src=dir") or as an object: cache-from, cache-to,
+// secret, ssh and attest (outputs are parsed further, into Output). Type
+// holds the "type" key where the attribute has one (for secret and ssh it
+// is empty); Attrs holds every other key. Local paths in Attrs (secret src,
+// ssh paths, local cache src/dest) are already resolved against Target.Dir.
 type Entry struct {
 	Type  string
 	Attrs map[string]string

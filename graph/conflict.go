@@ -3,8 +3,6 @@ package graph
 import (
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/orch-build/orch/config"
 )
@@ -22,44 +20,25 @@ const (
 	stdout                    // standard output: dest=-
 )
 
-// localDest reports where output e writes on the local machine, if it
+// localDest reports where output o writes on the local machine, if it
 // does: the cleaned path (or "-") and what it writes there. Registry
 // pushes, image stores and cache-only outputs write nothing local.
-func localDest(e config.Entry) (path string, kind destKind, ok bool) {
-	dest := e.Attrs["dest"]
-	if dest == "" {
-		return "", 0, false
-	}
-	if dest == stdoutDest {
+func localDest(o config.Output) (path string, kind destKind, ok bool) {
+	if o.Stdout() {
 		return stdoutDest, stdout, true
 	}
-	switch e.Type {
-	case "oci", "docker":
-		kind = tarFile
-		if isFalse(e.Attrs["tar"]) {
-			kind = layoutDir
-		}
-	case "tar":
-		kind = tarFile
-	case "local":
-		kind = localDir
-	default:
+	if !o.Local() {
 		return "", 0, false
 	}
-	return filepath.Clean(dest), kind, true
-}
-
-// isFalse reports whether a boolean attribute is explicitly false, using
-// the spellings BuildKit accepts.
-func isFalse(s string) bool {
-	b, err := strconv.ParseBool(s)
-	return err == nil && !b
-}
-
-// isTrue reports whether a boolean attribute is explicitly true.
-func isTrue(s string) bool {
-	b, err := strconv.ParseBool(s)
-	return err == nil && b
+	switch {
+	case o.Layout():
+		kind = layoutDir
+	case o.Dir:
+		kind = localDir
+	default:
+		kind = tarFile
+	}
+	return filepath.Clean(o.Dest), kind, true
 }
 
 // writer is one output that writes a local destination.
@@ -139,20 +118,9 @@ func conflicting(ws []writer) bool {
 // layoutNames lists the names an output's image takes in an OCI layout,
 // as the adapter names it: the output's name attribute, else the target's
 // tags, else the target's name.
-func layoutNames(n *pending, e config.Entry) []string {
-	var names []string
-	if v := e.Attrs["name"]; v != "" {
-		names = strings.Split(v, ",")
-	} else if len(n.target.Tags) > 0 {
-		names = n.target.Tags
-	} else {
-		return []string{n.name}
+func layoutNames(n *pending, o config.Output) []string {
+	if names := n.target.ImageNames(o); len(names) > 0 {
+		return names
 	}
-	out := make([]string, 0, len(names))
-	for _, name := range names {
-		if name = strings.TrimSpace(name); name != "" {
-			out = append(out, name)
-		}
-	}
-	return out
+	return []string{n.name}
 }

@@ -210,7 +210,7 @@ func TestConflictErrorType(t *testing.T) {
 func TestLocalDest(t *testing.T) {
 	tests := []struct {
 		name     string
-		entry    config.Entry
+		entry    config.Output
 		wantPath string
 		wantKind destKind
 		wantOK   bool

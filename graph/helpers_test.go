@@ -65,7 +65,7 @@ func platforms(ps ...string) mod {
 	}
 }
 
-func outputs(es ...config.Entry) mod {
+func outputs(es ...config.Output) mod {
 	return func(t *config.Target, line int) {
 		t.Outputs = es
 		t.AttrRanges["output"] = at(line + 4)
@@ -76,16 +76,13 @@ func tags(ts ...string) mod {
 	return func(t *config.Target, _ int) { t.Tags = ts }
 }
 
-// out builds an output entry; kv are extra attribute pairs.
-func out(typ, dest string, kv ...string) config.Entry {
-	e := config.Entry{Type: typ, Attrs: map[string]string{}}
-	if dest != "" {
-		e.Attrs["dest"] = dest
-	}
+// out builds an output; kv are extra attribute pairs.
+func out(typ, dest string, kv ...string) config.Output {
+	attrs := map[string]string{}
 	for i := 0; i < len(kv); i += 2 {
-		e.Attrs[kv[i]] = kv[i+1]
+		attrs[kv[i]] = kv[i+1]
 	}
-	return e
+	return config.NewOutput(typ, dest, attrs)
 }
 
 func group(name string, line int, members ...string) *config.Group {

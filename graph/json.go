@@ -91,9 +91,12 @@ func (p *Plan) Document() *Document {
 			t.Dependencies[j] = DocumentEdge{Target: p.Nodes[e.To].Name, Kind: e.Kind.String(), Key: e.Key}
 		}
 		for j, o := range n.Target.Outputs {
-			attrs := make(map[string]string, len(o.Attrs))
+			attrs := make(map[string]string, len(o.Attrs)+1)
 			for k, v := range o.Attrs {
 				attrs[k] = v
+			}
+			if o.Dest != "" {
+				attrs["dest"] = o.Dest
 			}
 			t.Outputs[j] = DocumentOutput{Type: o.Type, Attrs: attrs, Destination: describeOutput(o, n.Target.Tags, RenderOptions{})}
 		}

@@ -98,37 +98,36 @@ func destinations(n *Node, opts RenderOptions) []string {
 	return out
 }
 
-// destination describes output e with paths as configured, for errors.
-func destination(e config.Entry) string {
-	return describeOutput(e, nil, RenderOptions{})
+// destination describes output o with paths as configured, for errors.
+func destination(o config.Output) string {
+	return describeOutput(o, nil, RenderOptions{})
 }
 
-// describeOutput says in a few characters where output e goes:
+// describeOutput says in a few characters where output o goes:
 // "oci:out/app.tar" (an archive), "oci-layout:out/app" (a directory),
 // "registry:localhost:5000/app:1" (a push), "image:app" (kept in the
 // builder), "cacheonly". An image output without a name uses the target's
 // tags, as BuildKit does; several names give "registry:a, registry:b".
-func describeOutput(e config.Entry, tags []string, opts RenderOptions) string {
-	dest := e.Attrs["dest"]
-	if dest == stdoutDest {
-		return e.Type + ":stdout"
+func describeOutput(o config.Output, tags []string, opts RenderOptions) string {
+	if o.Stdout() {
+		return o.Type + ":stdout"
 	}
-	switch e.Type {
+	switch o.Type {
 	case "oci", "docker":
-		if dest == "" {
-			return e.Type
+		if o.Dest == "" {
+			return o.Type
 		}
-		if isFalse(e.Attrs["tar"]) {
-			return e.Type + "-layout:" + opts.rel(dest)
+		if o.Dir {
+			return o.Type + "-layout:" + opts.rel(o.Dest)
 		}
-		return e.Type + ":" + opts.rel(dest)
+		return o.Type + ":" + opts.rel(o.Dest)
 	case "image", "registry":
-		names := tags
-		if e.Attrs["name"] != "" {
-			names = strings.Split(e.Attrs["name"], ",")
+		names := o.Names
+		if len(names) == 0 {
+			names = tags
 		}
 		kind := "image"
-		if e.Type == "registry" || isTrue(e.Attrs["push"]) {
+		if o.Push {
 			kind = "registry"
 		}
 		if len(names) == 0 {
@@ -141,10 +140,10 @@ func describeOutput(e config.Entry, tags []string, opts RenderOptions) string {
 		}
 		return strings.Join(parts, ", ")
 	}
-	if dest != "" {
-		return e.Type + ":" + opts.rel(dest)
+	if o.Dest != "" {
+		return o.Type + ":" + opts.rel(o.Dest)
 	}
-	return e.Type
+	return o.Type
 }
 
 // WriteDOT writes the plan as a Graphviz digraph. Arrows point from a

@@ -100,7 +100,7 @@ func TestQuoting(t *testing.T) {
 func TestDescribeOutput(t *testing.T) {
 	tests := []struct {
 		name  string
-		entry config.Entry
+		entry config.Output
 		tags  []string
 		want  string
 	}{

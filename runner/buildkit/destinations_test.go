@@ -300,7 +300,7 @@ func TestContainerdOutputErrors(t *testing.T) {
 					attrs[k] = v
 				}
 			}
-			tg := &config.Target{Name: "app", Tags: tt.tags, Outputs: []config.Entry{{Type: "containerd", Attrs: attrs}}}
+			tg := &config.Target{Name: "app", Tags: tt.tags, Outputs: []config.Output{config.NewOutput("containerd", "", attrs)}}
 			_, err := newExports(tg, nil, exportEnv{})
 			if err == nil || err.Error() != tt.want {
 				t.Errorf("error %v, want %s", err, tt.want)

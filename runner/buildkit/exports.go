@@ -83,19 +83,15 @@ func newExports(t *config.Target, annotations map[string]string, env exportEnv) 
 	storeUsed := false
 	hosts := map[string]bool{}
 	for _, o := range t.Outputs {
+		if o.Err != nil {
+			return nil, o.Err
+		}
 		typ := o.Type
 		attrs := maps.Clone(o.Attrs)
 		if attrs == nil {
 			attrs = map[string]string{}
 		}
-		dest := attrs["dest"]
-		delete(attrs, "dest")
-		if typ == "" {
-			if dest == "" {
-				return nil, fmt.Errorf("output %v: set type", o.Attrs)
-			}
-			typ = "local"
-		}
+		dest := o.Dest
 		if typ == "registry" {
 			typ = "image"
 			attrs["push"] = "true"
@@ -127,7 +123,7 @@ func newExports(t *config.Target, annotations map[string]string, env exportEnv) 
 			s.names = append(s.names, cd.names()...)
 			continue
 		case "image", "moby":
-			if attrs["push"] == "true" {
+			if o.Push {
 				s.pushes = true
 				if attrs["name"] == "" {
 					return nil, fmt.Errorf("output type=%s,push=true: the image has no name; set tags or name=", typ)
@@ -136,10 +132,9 @@ func newExports(t *config.Target, annotations map[string]string, env exportEnv) 
 				if err != nil {
 					return nil, fmt.Errorf("output type=%s: %w", typ, err)
 				}
-				insecure := attrs["registry.insecure"] == "true"
 				for _, r := range refs {
 					hosts[reference.Domain(r)] = true
-					if insecure {
+					if o.Insecure {
 						s.plainHTTP[reference.Domain(r)] = true
 					}
 				}
@@ -170,7 +165,7 @@ func newExports(t *config.Target, annotations map[string]string, env exportEnv) 
 		if typ == "docker" && attrs["name"] == "" {
 			return nil, errors.New("output type=docker: the image has no name; set tags or name=")
 		}
-		isDir := typ == "local" || ((typ == "oci" || typ == "docker") && attrs["tar"] == "false")
+		isDir := o.Dir
 		if dest == "-" {
 			if isDir {
 				return nil, fmt.Errorf("output type=%s: a directory cannot go to standard output", typ)
@@ -178,7 +173,7 @@ func newExports(t *config.Target, annotations map[string]string, env exportEnv) 
 		} else {
 			dest = filepath.Clean(localPath(t, dest))
 		}
-		isLayout := isDir && typ != "local"
+		isLayout := o.Layout()
 		if isLayout {
 			if storeUsed {
 				return nil, errors.New("outputs: BuildKit writes at most one OCI or docker layout directory per target; use one such output and copy it")
@@ -249,9 +244,8 @@ func layoutDirs(plan *graph.Plan) []string {
 			continue
 		}
 		for _, o := range n.Target.Outputs {
-			dest := o.Attrs["dest"]
-			if (o.Type == "oci" || o.Type == "docker") && o.Attrs["tar"] == "false" && dest != "" && dest != "-" {
-				dirs = append(dirs, filepath.Clean(localPath(n.Target, dest)))
+			if o.Layout() && o.Local() {
+				dirs = append(dirs, filepath.Clean(localPath(n.Target, o.Dest)))
 			}
 		}
 	}
