@@ -7,18 +7,21 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
-// This file holds the helpers bake adds on top of go-cty's library that are
-// about paths, names and lists. Time helpers are in time.go.
+// This file holds the functions about paths, names and lists that bake
+// writes itself rather than taking from a library, so no library has them
+// with bake's behaviour. Time functions are in time.go, semvercmp in
+// semver.go.
 
-// basenameFunc is basename(path): the last element of a slash-separated path.
-// Paths in bake files are slash-separated on every OS, hence package path and
-// not path/filepath.
+// basenameFunc is basename(path): the last element of a path. Written here
+// because go-cty-funcs' filesystem.BasenameFunc splits on the OS separator,
+// and bake splits on "/" on every OS (bake file paths are slash-separated).
 var basenameFunc = function.New(&function.Spec{
 	Description: "Returns the last element of a path.",
 	Params:      []function.Parameter{{Name: "path", Type: cty.String}},
@@ -29,6 +32,8 @@ var basenameFunc = function.New(&function.Spec{
 })
 
 // dirnameFunc is dirname(path): everything but the last element of a path.
+// Written here for the same reason as basename: "/" is the separator on
+// every OS.
 var dirnameFunc = function.New(&function.Spec{
 	Description: "Returns the directory of a path.",
 	Params:      []function.Parameter{{Name: "path", Type: cty.String}},
@@ -38,64 +43,65 @@ var dirnameFunc = function.New(&function.Spec{
 	},
 })
 
-// sanitizeFunc is sanitize(name): name with every character that may not
-// appear in a target name ([a-zA-Z0-9_-]) replaced by an underscore, one
-// underscore per character (not per byte), as bake does.
+// sanitizeFunc is sanitize(name): name with each character that may not
+// appear in a bake target name replaced by one underscore. It is bake's own
+// function, tied to bake's rule for target names ([a-zA-Z0-9_-]), so no
+// library has it. The replacement is per character, not per byte: "🍕" is
+// one underscore.
 var sanitizeFunc = function.New(&function.Spec{
 	Description: "Replaces every character that is not valid in a target name with an underscore.",
 	Params:      []function.Parameter{{Name: "name", Type: cty.String}},
 	Type:        function.StaticReturnType(cty.String),
 	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-		in := []rune(args[0].AsString())
-		for i, r := range in {
-			if !isNameRune(r) {
-				in[i] = '_'
-			}
-		}
-		return cty.StringVal(string(in)), nil
+		return cty.StringVal(strings.Map(nameRuneOrUnderscore, args[0].AsString())), nil
 	},
 })
 
-func isNameRune(r rune) bool {
-	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-'
+// nameRuneOrUnderscore keeps r when a target name may contain it and turns
+// it into '_' otherwise.
+func nameRuneOrUnderscore(r rune) rune {
+	switch {
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9', r == '_', r == '-':
+		return r
+	}
+	return '_'
 }
 
-// newHomedirFunc builds homedir(): the current user's home directory. It is a
-// constructor because the answer depends on the environment at call time.
-func newHomedirFunc() function.Function {
-	return function.New(&function.Spec{
-		Description: "Returns the current user's home directory.",
-		Params:      []function.Parameter{},
-		Type:        function.StaticReturnType(cty.String),
-		Impl: func([]cty.Value, cty.Type) (cty.Value, error) {
-			return cty.StringVal(homeDir()), nil
-		},
-	})
-}
+// homedirFunc is homedir(): the current user's home directory. It is bake's
+// own function, and its fallbacks (below) are bake's, so it is written here.
+var homedirFunc = function.New(&function.Spec{
+	Description: "Returns the current user's home directory.",
+	Params:      []function.Parameter{},
+	Type:        function.StaticReturnType(cty.String),
+	Impl: func([]cty.Value, cty.Type) (cty.Value, error) {
+		return cty.StringVal(homeDir()), nil
+	},
+})
 
-// homeDir falls back the way bake does when $HOME is unset: the user database,
-// then the parent of the Docker configuration directory, so the function
-// never fails.
+// homeDir answers as bake does, so that the function never fails: $HOME (or
+// its Windows equivalent); without it, the user database outside Windows,
+// whatever directory that records; and without that, the parent of the
+// Docker configuration directory ($DOCKER_CONFIG, else the relative ".docker"
+// whose parent is ".").
 func homeDir() string {
 	if home, err := os.UserHomeDir(); err == nil {
 		return home
 	}
 	if runtime.GOOS != "windows" {
-		if u, err := user.Current(); err == nil && u.HomeDir != "" {
+		if u, err := user.Current(); err == nil {
 			return u.HomeDir
 		}
 	}
 	if dir := os.Getenv("DOCKER_CONFIG"); dir != "" {
 		return filepath.Dir(dir)
 	}
-	// Without a home, Docker's configuration directory is the relative
-	// ".docker", whose parent is the working directory.
 	return "."
 }
 
-// indexOfFunc is indexof(list, value): the index of the first element of a
-// list or tuple equal to value. Unlike go-cty's index, it accepts tuples of
-// mixed types and fails when the value is absent.
+// indexOfFunc is indexof(list, value): the position of the first element of
+// a list or tuple that equals value. It is bake's own function: go-cty's
+// index (stdlib.IndexFunc) looks an element up by key instead, and no library
+// searches a tuple of mixed types. A missing value is an error, not -1.
 var indexOfFunc = function.New(&function.Spec{
 	Description: "Finds the element index for a given value in a list.",
 	Params: []function.Parameter{
@@ -104,26 +110,27 @@ var indexOfFunc = function.New(&function.Spec{
 	},
 	Type: function.StaticReturnType(cty.Number),
 	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-		list, value := args[0], args[1]
-		if ty := list.Type(); !ty.IsListType() && !ty.IsTupleType() {
+		haystack, needle := args[0], args[1]
+		if t := haystack.Type(); !t.IsListType() && !t.IsTupleType() {
 			return cty.NilVal, errors.New("argument must be a list or tuple")
 		}
-		if !list.IsKnown() {
+		switch {
+		case !haystack.IsKnown():
 			return cty.UnknownVal(cty.Number), nil
-		}
-		if list.LengthInt() == 0 {
+		case haystack.LengthInt() == 0:
 			return cty.NilVal, errors.New("cannot search an empty list")
 		}
-		for it := list.ElementIterator(); it.Next(); {
-			i, v := it.Element()
-			eq, err := stdlib.Equal(v, value)
+		for i, elem := range haystack.Elements() {
+			same, err := stdlib.Equal(elem, needle)
 			if err != nil {
 				return cty.NilVal, err
 			}
-			if !eq.IsKnown() {
+			// An unknown comparison leaves the position unknown too:
+			// an earlier element may yet turn out to match.
+			if !same.IsKnown() {
 				return cty.UnknownVal(cty.Number), nil
 			}
-			if eq.True() {
+			if same.True() {
 				return i, nil
 			}
 		}

@@ -7,13 +7,10 @@ import (
 )
 
 // semverCmpFunc is semvercmp(version, constraint): whether version satisfies
-// constraint. Versions are parsed leniently ("3.22" is 3.22.0, a leading "v"
-// is allowed) and constraints accept comparisons, ranges, "~", "^", wildcards
-// and "||". That grammar, with its rules for pre-releases, is exactly what the
-// Masterminds semver library implements and what bake uses, so orch uses the
-// same library rather than a look-alike that would disagree at the edges.
-// (orch's go.mod holds a newer minor release than bake's, whose only changes
-// are length limits on versions and constraints and quoting in messages.)
+// constraint. It is bake's own function, so it is written here, but only as
+// glue: the grammar (lenient versions such as "3.22" or "v1.2", comparisons,
+// ranges, "~", "^", wildcards, "||", and the rules for pre-releases) is the
+// Masterminds semver library's, the one bake calls, so results match bake's.
 var semverCmpFunc = function.New(&function.Spec{
 	Description: "Returns true if version satisfies a constraint.",
 	Params: []function.Parameter{

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"fmt"
 	"regexp"
 	"slices"
 	"sort"
@@ -17,6 +18,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -103,72 +105,48 @@ func tuple(v ...cty.Value) cty.Value { return cty.TupleVal(v) }
 
 // fnCases hold at least one successful call for every function whose result
 // does not depend on time, randomness or the environment (those have tests of
-// their own below) and the errors a user can run into.
+// their own below), which shows each name is wired to a working function, and
+// the errors of the functions written in this package. How library functions
+// fail is their libraries' business; that bake fails the same way is checked
+// by the differential test in internal/bakediff.
 var fnCases = []fnCase{
 	{expr: `absolute(-3)`, want: num(3)},
-	{expr: `absolute("x")`, err: `a number is required`},
 	{expr: `add(1, 2)`, want: num(3)},
-	{expr: `add("a", 1)`, err: `Invalid value for "a" parameter: a number is required`},
 	{expr: `and(true, false)`, want: cty.False},
 	{expr: `base64encode("hello")`, want: str("aGVsbG8=")},
 	{expr: `base64decode("aGVsbG8=")`, want: str("hello")},
-	{expr: `base64decode("!!")`, err: `failed to decode base64 data "!!"`},
-	{expr: `base64decode("/w==")`, err: `not valid UTF-8`},
 	{expr: `basename("")`, want: str(".")},
 	{expr: `basename("/")`, want: str("/")},
 	{expr: `basename("/foo/bar")`, want: str("bar")},
 	{expr: `basename("foo/bar...")`, want: str("bar...")},
-	{expr: `byteslen("abc")`, err: `bytes required, but have string`},
-	{expr: `bytesslice("abc", 0, 1)`, err: `bytes required, but have string`},
 	{expr: `can(1 + "a")`, want: cty.False},
 	{expr: `can(upper("a"))`, want: cty.True},
 	{expr: `ceil(1.2)`, want: num(2)},
 	{expr: `chomp("hi\n\n")`, want: str("hi")},
 	{expr: `chunklist(["a", "b", "c"], 2)`, want: cty.ListVal([]cty.Value{strs("a", "b"), strs("c")})},
-	{expr: `chunklist(["a"], -1)`, err: `the size argument must be positive`},
 	{expr: `cidrhost("192.168.1.0/24", 5)`, want: str("192.168.1.5")},
 	{expr: `cidrhost("192.168.1.0/24", -5)`, want: str("192.168.1.251")},
 	{expr: `cidrhost("192.168.1.0/24", -256)`, want: str("192.168.1.0")},
 	{expr: `cidrhost("fd00::/64", 10)`, want: str("fd00::a")},
-	{expr: `cidrhost("192.168.1.0/30", 255)`, err: `prefix of 30 does not accommodate a host numbered 255`},
-	{expr: `cidrhost("192.168.1.0/30", -255)`, err: `prefix of 30 does not accommodate a host numbered -255`},
-	{expr: `cidrhost("not-a-cidr", 6)`, err: `invalid CIDR expression: invalid CIDR address: not-a-cidr`},
-	{expr: `cidrhost("10.256.0.0/8", 6)`, err: `invalid CIDR expression`},
-	{expr: `cidrhost("10.0.0.0/8", 1.5)`, err: `value must be a whole number`},
 	{expr: `cidrnetmask("192.168.1.0/24")`, want: str("255.255.255.0")},
 	{expr: `cidrnetmask("0.0.0.0/0")`, want: str("0.0.0.0")},
 	{expr: `cidrnetmask("1::/64")`, want: str("ffff:ffff:ffff:ffff::")},
-	{expr: `cidrnetmask("110.256.0.0/8")`, err: `invalid CIDR expression`},
 	{expr: `cidrsubnet("192.168.2.0/20", 4, 6)`, want: str("192.168.6.0/24")},
 	{expr: `cidrsubnet("10.1.2.0/24", 4, 15)`, want: str("10.1.2.240/28")},
 	{expr: `cidrsubnet("fe80::/48", 16, 6)`, want: str("fe80:0:0:6::/64")},
 	{expr: `cidrsubnet("10.0.0.0/16", -1, 1)`, want: str("10.2.0.0/15")},
-	{expr: `cidrsubnet("192.168.0.0/30", 4, 6)`, err: `insufficient address space to extend prefix of 30 by 4`},
-	{expr: `cidrsubnet("10.1.2.0/24", 4, 16)`, err: `prefix extension of 4 does not accommodate a subnet numbered 16`},
-	{expr: `cidrsubnet("10.1.2.0/24", 4, -1)`, err: `prefix extension of 4 does not accommodate a subnet numbered -1`},
-	{expr: `cidrsubnet("fe80::/48", 33, 6)`, err: `may not extend prefix by more than 32 bits`},
-	{expr: `cidrsubnet("nope", 1, 1)`, err: `invalid CIDR expression`},
 	{expr: `cidrsubnets("10.1.0.0/16", 4, 4, 8, 4)`, want: strs("10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/24", "10.1.48.0/20")},
 	{expr: `cidrsubnets("fd00:fd12:3456:7890::/56", 16, 16, 16, 32)`, want: strs("fd00:fd12:3456:7800::/72", "fd00:fd12:3456:7800:100::/72", "fd00:fd12:3456:7800:200::/72", "fd00:fd12:3456:7800:300::/88")},
 	{expr: `cidrsubnets("10.0.0.0/8")`, want: cty.ListValEmpty(cty.String)},
-	{expr: `cidrsubnets("10.0.0.0/30", 1, 1, 1)`, err: `not enough remaining address space for a subnet with a prefix of 31 bits after 10.0.0.2/31`},
-	{expr: `cidrsubnets("10.0.0.0/8", 0)`, err: `must extend prefix by at least one bit`},
-	{expr: `cidrsubnets("10.0.0.0/8", 33)`, err: `may not extend prefix by more than 32 bits`},
-	{expr: `cidrsubnets("10.0.0.0/30", 3)`, err: `would extend prefix to 33 bits, which is too long for an IPv4 address`},
-	{expr: `cidrsubnets("fe80::/120", 9)`, err: `would extend prefix to 129 bits, which is too long for an IPv6 address`},
-	{expr: `cidrsubnets("bad", 1)`, err: `invalid CIDR expression`},
 	{expr: `coalesce(null, "a", "b")`, want: str("a")},
 	{expr: `coalesce("", "a")`, want: str("")},
-	{expr: `coalesce(null, null)`, err: `no non-null arguments`},
 	{expr: `coalescelist([], ["a"])`, want: tuple(str("a"))},
 	{expr: `compact(["a", "", "b"])`, want: strs("a", "b")},
 	{expr: `concat(["a"], ["b"])`, want: tuple(str("a"), str("b"))},
 	{expr: `contains(["a", "b"], "b")`, want: cty.True},
 	{expr: `convert("1", number)`, want: num(1)},
 	{expr: `convert(["b", "a", "b"], set(string))`, want: cty.SetVal([]cty.Value{str("a"), str("b")})},
-	{expr: `convert("x", number)`, err: `a number is required`},
 	{expr: `csvdecode("a,b\n1,2\n")`, want: cty.ListVal([]cty.Value{cty.ObjectVal(map[string]cty.Value{"a": str("1"), "b": str("2")})})},
-	{expr: `csvdecode("a,b\n1\n")`, err: `wrong number of fields`},
 	{expr: `dirname("")`, want: str(".")},
 	{expr: `dirname("/")`, want: str("/")},
 	{expr: `dirname("/foo/bar")`, want: str("/foo")},
@@ -176,14 +154,11 @@ var fnCases = []fnCase{
 	{expr: `distinct(["a", "b", "a"])`, want: strs("a", "b")},
 	{expr: `divide(10, 4)`, want: cty.NumberFloatVal(2.5)},
 	{expr: `element(["a", "b"], 3)`, want: str("b")},
-	{expr: `element([], 0)`, err: `cannot use element function with an empty list`},
 	{expr: `equal(1, 1)`, want: cty.True},
 	{expr: `flatten([["a"], ["b", ["c"]]])`, want: tuple(str("a"), str("b"), str("c"))},
 	{expr: `floor(1.7)`, want: num(1)},
 	{expr: `format("%s-%03d", "x", 7)`, want: str("x-007")},
-	{expr: `format("%d", "x")`, err: `unsupported value for "%d" at 0: a number is required`},
 	{expr: `formatdate("YYYY-MM-DD hh:mm", "2024-02-29T10:05:00Z")`, want: str("2024-02-29 10:05")},
-	{expr: `formatdate("YYYY", "x")`, err: `not a valid RFC3339 timestamp`},
 	{expr: `formatlist("%s!", ["a", "b"])`, want: strs("a!", "b!")},
 	{expr: `formattimestamp("X", "2015-10-21T00:00:00Z")`, want: str("1445385600")},
 	{expr: `formattimestamp("X", 1445385600)`, want: str("1445385600")},
@@ -199,7 +174,6 @@ var fnCases = []fnCase{
 	{expr: `hasindex(["a"], 0)`, want: cty.True},
 	{expr: `indent(2, "a\nb")`, want: str("a\n  b")},
 	{expr: `index(["a", "b"], 1)`, want: str("b")},
-	{expr: `index(["a"], "z")`, err: `key for tuple must be number`},
 	{expr: `indexof(["one", 2, 3, "four"], "one")`, want: num(0)},
 	{expr: `indexof(["one", 2, 3, "four"], "four")`, want: num(3)},
 	{expr: `indexof(["one", 2, 3, "four"], "3")`, err: `item not found`},
@@ -208,19 +182,15 @@ var fnCases = []fnCase{
 	{expr: `int(3.9)`, want: num(3)},
 	{expr: `join("-", ["a", "b"])`, want: str("a-b")},
 	{expr: `jsondecode("{\"a\":1}")`, want: cty.ObjectVal(map[string]cty.Value{"a": num(1)})},
-	{expr: `jsondecode("{")`, err: `Call to function "jsondecode" failed`},
 	{expr: `jsonencode({a = 1})`, want: str(`{"a":1}`)},
 	{expr: `keys({b = 1, a = 2})`, want: tuple(str("a"), str("b"))},
 	{expr: `length([1, 2])`, want: num(2)},
-	{expr: `length("abc")`, err: `collection must be a list, a map or a tuple`},
 	{expr: `lessthan(1, 2)`, want: cty.True},
 	{expr: `lessthanorequalto(3, 2)`, want: cty.False},
 	{expr: `log(8, 2)`, want: num(3)},
 	{expr: `lookup({a = "x"}, "b", "d")`, want: str("d")},
-	{expr: `lookup({a = "x"}, "b")`, err: `Function "lookup" expects 3 argument(s)`},
 	{expr: `lower("AbC")`, want: str("abc")},
 	{expr: `max(1, 5, 3)`, want: num(5)},
-	{expr: `max()`, err: `must pass at least one number`},
 	{expr: `md5("hello")`, want: str("5d41402abc4b2a76b9719d911017c592")},
 	{expr: `merge({a = 1}, {b = 2})`, want: cty.ObjectVal(map[string]cty.Value{"a": num(1), "b": num(2)})},
 	{expr: `min(4, 2, 3)`, want: num(2)},
@@ -231,21 +201,15 @@ var fnCases = []fnCase{
 	{expr: `notequal(1, 2)`, want: cty.True},
 	{expr: `or(false, true)`, want: cty.True},
 	{expr: `parseint("ff", 16)`, want: num(255)},
-	{expr: `parseint("zz", 10)`, err: `cannot parse "zz" as a base 10 integer`},
 	{expr: `pow(2, 10)`, want: num(1024)},
 	{expr: `range(3)`, want: cty.ListVal([]cty.Value{num(0), num(1), num(2)})},
 	{expr: `regex("[0-9]+", "ab123")`, want: str("123")},
-	{expr: `regex("[0-9]+", "ab")`, err: `pattern did not match any part of the given string`},
 	{expr: `regex_replace("a1b2", "[0-9]", "_")`, want: str("a_b_")},
 	{expr: `regexall("[0-9]", "a1b2")`, want: strs("1", "2")},
 	{expr: `replace("hello", "l", "L")`, want: str("heLLo")},
 	{expr: `reverse("abc")`, want: str("cba")},
 	{expr: `reverselist(["a", "b"])`, want: tuple(str("b"), str("a"))},
 	{expr: `rsadecrypt(ciphertext, key)`, want: str("secret message")},
-	{expr: `rsadecrypt("!!", key)`, err: `cipher text must be base64-encoded`},
-	{expr: `rsadecrypt(ciphertext, "no pem here")`, err: `parse key: no key found`},
-	{expr: `rsadecrypt(ciphertext, encryptedkey)`, err: `password protected keys are not supported`},
-	{expr: `rsadecrypt(base64encode("short"), key)`, err: `decrypt:`},
 	{expr: `sanitize("")`, want: str("")},
 	{expr: `sanitize("foo/bar..")`, want: str("foo_bar__")},
 	{expr: `sanitize("foo/🍕bar")`, want: str("foo__bar")},
@@ -271,21 +235,18 @@ var fnCases = []fnCase{
 	{expr: `sha512("hello")`, want: str("9b71d224bd62f3785d96d46ad3ea3d73319bfbc2890caadae2dff72519673ca72323c3d99ba5c11d7c7acc6e14b8c5da0c4663475c2e5c3adef46f73bcdec043")},
 	{expr: `signum(-5)`, want: num(-1)},
 	{expr: `slice(["a", "b", "c"], 1, 2)`, want: tuple(str("b"))},
-	{expr: `slice(["a"], 0, 5)`, err: `end index must not be greater than the length of the list`},
 	{expr: `sort(["b", "a"])`, want: strs("a", "b")},
 	{expr: `split(",", "a,b")`, want: strs("a", "b")},
 	{expr: `strlen("héllo")`, want: num(5)},
 	{expr: `substr("hello", 1, 3)`, want: str("ell")},
 	{expr: `subtract(5, 3)`, want: num(2)},
 	{expr: `timeadd("2024-01-01T00:00:00Z", "1h30m")`, want: str("2024-01-01T01:30:00Z")},
-	{expr: `timeadd("2024-01-01T00:00:00Z", "1x")`, err: `unknown unit "x"`},
 	{expr: `title("hello world")`, want: str("Hello World")},
 	{expr: `trim("xxhixx", "x")`, want: str("hi")},
 	{expr: `trimprefix("foobar", "foo")`, want: str("bar")},
 	{expr: `trimspace("  hi \n")`, want: str("hi")},
 	{expr: `trimsuffix("foobar", "bar")`, want: str("foo")},
 	{expr: `try(1 + "a", "fallback")`, want: str("fallback")},
-	{expr: `try(1 + "a")`, err: `no expression succeeded`},
 	{expr: `unixtimestampparse(1690328596)`, want: cty.ObjectVal(map[string]cty.Value{
 		"year": num(2023), "year_day": num(206), "day": num(25), "month": num(7),
 		"month_name": str("July"), "weekday": num(2), "weekday_name": str("Tuesday"),
@@ -301,10 +262,8 @@ var fnCases = []fnCase{
 	{expr: `urlencode("a b&c/é")`, want: str("a+b%26c%2F%C3%A9")},
 	{expr: `uuidv5("dns", "www.terraform.io")`, want: str("a5008fae-b28c-5ba5-96cd-82b4c53552d6")},
 	{expr: `uuidv5("6ba7b811-9dad-11d1-80b4-00c04fd430c8", "https://orch.example/x")`, want: str("4b6e5fa8-2397-5a20-9de8-f4f98380ff64")},
-	{expr: `uuidv5("bogus", "x")`, err: `uuidv5() doesn't support namespace bogus`},
 	{expr: `values({a = 1, b = 2})`, want: tuple(num(1), num(2))},
 	{expr: `zipmap(["a", "b"], [1, 2])`, want: cty.ObjectVal(map[string]cty.Value{"a": num(1), "b": num(2)})},
-	{expr: `zipmap(["a"], [1, 2])`, err: `number of keys (1) does not match number of values (2)`},
 }
 
 func TestFunctions(t *testing.T) {
@@ -363,17 +322,10 @@ func rsaFixture(t *testing.T) map[string]cty.Value {
 	if err != nil {
 		t.Fatal(err)
 	}
-	der := x509.MarshalPKCS1PrivateKey(key)
-	plain := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: der})
-	encrypted := pem.EncodeToMemory(&pem.Block{
-		Type:    "RSA PRIVATE KEY",
-		Headers: map[string]string{"Proc-Type": "4,ENCRYPTED", "DEK-Info": "AES-128-CBC,00"},
-		Bytes:   der,
-	})
+	plain := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 	return map[string]cty.Value{
-		"ciphertext":   str(base64.StdEncoding.EncodeToString(ciphertext)),
-		"key":          str(string(plain)),
-		"encryptedkey": str(string(encrypted)),
+		"ciphertext": str(base64.StdEncoding.EncodeToString(ciphertext)),
+		"key":        str(string(plain)),
 	}
 }
 
@@ -437,23 +389,13 @@ func TestBcrypt(t *testing.T) {
 	tests := []struct {
 		expr     string
 		wantCost int
-		err      string
 	}{
 		{expr: `bcrypt("pw")`, wantCost: 10},
 		{expr: `bcrypt("pw", 5)`, wantCost: 5},
-		{expr: `bcrypt("pw", 5, 6)`, err: `bcrypt() takes no more than two arguments`},
-		{expr: `bcrypt("pw", 99)`, err: `error occurred generating password`},
-		{expr: `bcrypt("pw", 1.5)`, err: `value must be a whole number`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.expr, func(t *testing.T) {
 			got, errText := evalExpr(t, tc.expr, nil)
-			if tc.err != "" {
-				if !strings.Contains(errText, tc.err) {
-					t.Fatalf("error = %q, want it to contain %q", errText, tc.err)
-				}
-				return
-			}
 			if errText != "" {
 				t.Fatal(errText)
 			}
@@ -465,5 +407,86 @@ func TestBcrypt(t *testing.T) {
 				t.Errorf("cost = %d, %v; want %d", cost, err, tc.wantCost)
 			}
 		})
+	}
+}
+
+// panicky is a function that crashes in its type check or its
+// implementation, like a library function handed arguments it never expected.
+func panicky(inType bool) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "s", Type: cty.String}},
+		Type: func(args []cty.Value) (cty.Type, error) {
+			if inType {
+				panic("boom in type")
+			}
+			return cty.String, nil
+		},
+		Impl: func([]cty.Value, cty.Type) (cty.Value, error) {
+			panic(fmt.Errorf("boom in impl"))
+		},
+	})
+}
+
+// TestGuardedPanics checks that a crash inside a function reaches the user
+// as one line naming what the panic said, never as a Go stack trace.
+func TestGuardedPanics(t *testing.T) {
+	tests := []struct {
+		name string
+		fn   function.Function
+		want string
+	}{
+		{name: "type", fn: guarded(panicky(true)), want: "these arguments are outside what the function handles: boom in type"},
+		{name: "impl", fn: guarded(panicky(false)), want: "these arguments are outside what the function handles: boom in impl"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.fn.Call([]cty.Value{str("x")})
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("error = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestLibraryCrashHasNoStack calls a library function on arguments it panics
+// on (go-cidr shrinking a /8 prefix by 9 bits; bake fails on them too) and
+// checks the diagnostic a user sees.
+func TestLibraryCrashHasNoStack(t *testing.T) {
+	_, errText := evalExpr(t, `cidrsubnet("10.0.0.0/8", -9, 1)`, nil)
+	if !strings.Contains(errText, `Call to function "cidrsubnet" failed: these arguments are outside what the function handles: runtime error: index out of range [-1]`) {
+		t.Errorf("error = %q, want the panic's message", errText)
+	}
+	if strings.Contains(errText, "goroutine") || strings.Contains(errText, ".go:") {
+		t.Errorf("error carries a stack trace: %q", errText)
+	}
+}
+
+// TestGuardedKeepsSignature checks that the guard changes nothing else about
+// a function: argument errors still point at the argument, variadic and
+// null-accepting parameters still work, and unknown arguments still give an
+// unknown result of the right type.
+func TestGuardedKeepsSignature(t *testing.T) {
+	// cidrsubnets reports a bad new-bits count against that argument, which
+	// HCL turns into an "Invalid function argument" on its range.
+	src := `cidrsubnets("10.0.0.0/8", 4, 0)`
+	expr, diags := hclsyntax.ParseExpression([]byte(src), "test.hcl", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	_, diags = expr.Value(&hcl.EvalContext{Functions: Stdlib()})
+	if len(diags) != 1 || diags[0].Summary != "Invalid function argument" {
+		t.Fatalf("diagnostics = %v, want one Invalid function argument", diags)
+	}
+	if r := diags[0].Subject; r == nil || src[r.Start.Byte:r.End.Byte] != "0" {
+		t.Errorf("diagnostic subject = %v, want the range of the third argument", diags[0].Subject)
+	}
+
+	got, errText := evalExpr(t, `coalesce(null, "a")`, nil)
+	if errText != "" || !got.RawEquals(str("a")) {
+		t.Errorf(`coalesce(null, "a") = %#v, %s`, got, errText)
+	}
+	got, errText = evalExpr(t, `upper(v)`, map[string]cty.Value{"v": cty.UnknownVal(cty.String)})
+	if errText != "" || got.IsKnown() || !got.Type().Equals(cty.String) {
+		t.Errorf("upper(unknown) = %#v, %s; want an unknown string", got, errText)
 	}
 }
