@@ -68,3 +68,9 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// Suggest returns the candidate closest to name when it is close enough to
+// be a plausible typo, or "" otherwise: the "did you mean" rule of every
+// orch message, exported so that the command line and the build entry point
+// (flags, commands, variable overrides) suggest as the loader does.
+func Suggest(name string, candidates []string) string { return suggest(name, candidates) }

@@ -437,8 +437,9 @@ func TestBuildFailurePolicy(t *testing.T) {
 }
 
 // TestBuildFlagErrors: flag values no run could use are usage errors,
-// reported before any builder is contacted (the one named here does not
-// exist, so contacting it would fail differently, with exit code 1).
+// each reported once on a line of its own, before any builder is contacted
+// (the one named here does not exist, so contacting it would fail
+// differently, with exit code 1).
 func TestBuildFlagErrors(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "orch.hcl")
@@ -450,9 +451,22 @@ func TestBuildFlagErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"progress", []string{"--progress", "fancy"}, `orch: --progress "fancy": want one of auto, tty, plain, rawjson, quiet: usage error`},
-		{"jobs", []string{"--jobs", "-1"}, fmt.Sprintf("orch: --jobs -1: want 1 or more, or 0 for the default (%d): usage error", runner.DefaultJobs())},
-		{"retries", []string{"--retries", "-2"}, "orch: --retries -2: want 0 or more: usage error"},
+		{"progress", []string{"--progress", "fancy"}, `orch: --progress "fancy": want one of auto, tty, plain, rawjson, quiet, none`},
+		{"jobs", []string{"--jobs", "-1"}, fmt.Sprintf("orch: --jobs -1: want 1 or more, or 0 for the default (%d)", runner.DefaultJobs())},
+		{"jobs mode", []string{"--jobs", "fast"}, `orch: --jobs "fast": mode "fast": want fail-fast, defer-error or defer-output`},
+		{"jobs not a number", []string{"--jobs", "parallel=x"}, `orch: --jobs "parallel=x": parallel="x": want a whole number`},
+		{"retries", []string{"--retries", "-2"}, "orch: --retries -2: want 0 or more"},
+		{"retries not a number", []string{"--retries", "two"}, `orch: --retries "two": want a whole number`},
+		{"registry jobs", []string{"--registry-jobs", "-1"}, "orch: --registry-jobs -1: want 1 or more, or 0 for no limit"},
+		{"allow", []string{"--allow", "network.hots"}, `orch: --allow "network.hots": unknown entitlement; want network.host, security.insecure, device, fs, fs.read, fs.write, ssh or image`},
+		{"call", []string{"--call", "lint-all"}, `orch: --call "lint-all": want build, check, outline or targets`},
+		{"call not yet", []string{"--call", "outline"}, "orch: --call outline: orch runs builds only; the frontend's check, outline and targets methods are not supported yet"},
+		{"check not yet", []string{"--check"}, "orch: --call check: orch runs builds only; the frontend's check, outline and targets methods are not supported yet"},
+		{"load not yet", []string{"--load"}, "orch: --load: loading images into a local image store is not supported yet; add a type=containerd output instead"},
+		{"policy not yet", []string{"--policy", "strict=true"}, `orch: --policy "strict=true": orch does not evaluate source policies yet; only --policy disabled=true is accepted`},
+		{"policy filename", []string{"--policy", "filename=p.rego"}, `orch: --policy "filename=p.rego": --policy does not accept filename; define policy files in the bake definition`},
+		{"tls without tcp", []string{"--tlscacert", "ca.pem"}, `orch: builder address "unix://` + filepath.Join(dir, "no.sock") + `": TLS options need a tcp:// address`},
+		{"two problems", []string{"--retries", "-1", "--registry-jobs", "-1"}, "orch: --retries -1: want 0 or more\norch: --registry-jobs -1: want 1 or more, or 0 for no limit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

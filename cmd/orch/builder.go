@@ -1,39 +1,40 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/orch-build/orch/runner/buildkit"
 )
 
 // builderCommand manages orch's own local buildkitd, the builder used when
 // neither --builder nor BUILDKIT_HOST names one.
-func builderCommand() *cli.Command {
+func (a *app) builderCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "builder",
 		Usage: "manage the local buildkitd that orch starts when no builder is named",
-		Subcommands: []*cli.Command{
+		Commands: []*cli.Command{
 			{
 				Name:  "status",
 				Usage: "show whether the managed buildkitd runs, its address and platforms",
-				Action: func(c *cli.Context) error {
+				Action: func(ctx context.Context, _ *cli.Command) error {
 					m, err := buildkit.DefaultManaged()
 					if err != nil {
 						return err
 					}
-					st, err := m.Status(c.Context)
+					st, err := m.Status(ctx)
 					if errors.Is(err, buildkit.ErrNotRunning) {
-						fmt.Fprintf(c.App.Writer, "managed buildkitd: not running (state %s)\n", m.StateDir)
+						fmt.Fprintf(a.stdout, "managed buildkitd: not running (state %s)\n", m.StateDir)
 						return nil
 					}
 					if err != nil {
-						return fmt.Errorf("%w: %w", err, errFailed)
+						return err
 					}
-					fmt.Fprintf(c.App.Writer, "managed buildkitd: running\npid:       %d\naddress:   %s\nstate:     %s\nplatforms: %s\n",
+					fmt.Fprintf(a.stdout, "managed buildkitd: running\npid:       %d\naddress:   %s\nstate:     %s\nplatforms: %s\n",
 						st.PID, st.Addr, st.StateDir, strings.Join(st.Platforms, ", "))
 					return nil
 				},
@@ -41,37 +42,37 @@ func builderCommand() *cli.Command {
 			{
 				Name:  "start",
 				Usage: "start the managed buildkitd now instead of on first use",
-				Action: func(c *cli.Context) error {
+				Action: func(ctx context.Context, _ *cli.Command) error {
 					m, err := buildkit.DefaultManaged()
 					if err != nil {
 						return err
 					}
-					bk, err := m.Ensure(c.Context)
+					bk, err := m.Ensure(ctx)
 					if err != nil {
-						return fmt.Errorf("%w: %w", err, errFailed)
+						return err
 					}
 					bk.Close()
-					fmt.Fprintf(c.App.Writer, "managed buildkitd: running at %s\n", m.Addr())
+					fmt.Fprintf(a.stdout, "managed buildkitd: running at %s\n", m.Addr())
 					return nil
 				},
 			},
 			{
 				Name:  "stop",
 				Usage: "stop the managed buildkitd (its build cache stays for the next start)",
-				Action: func(c *cli.Context) error {
+				Action: func(ctx context.Context, _ *cli.Command) error {
 					m, err := buildkit.DefaultManaged()
 					if err != nil {
 						return err
 					}
-					err = m.Stop(c.Context)
+					err = m.Stop(ctx)
 					if errors.Is(err, buildkit.ErrNotRunning) {
-						fmt.Fprintln(c.App.Writer, "managed buildkitd: not running")
+						fmt.Fprintln(a.stdout, "managed buildkitd: not running")
 						return nil
 					}
 					if err != nil {
-						return fmt.Errorf("%w: %w", err, errFailed)
+						return err
 					}
-					fmt.Fprintln(c.App.Writer, "managed buildkitd: stopped")
+					fmt.Fprintln(a.stdout, "managed buildkitd: stopped")
 					return nil
 				},
 			},

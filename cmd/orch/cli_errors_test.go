@@ -53,18 +53,73 @@ func TestBuildLayoutBusy(t *testing.T) {
 	}
 }
 
-// TestBuildReportUnwritable: a report file that cannot be written fails the
-// run (exit 1) and says which flag, while the images are still built.
-func TestBuildReportUnwritable(t *testing.T) {
+// TestBuildReportDirs: report files into a directory that does not exist
+// yet are written there, as --log-dir is; a report path whose directory
+// cannot be made fails the run before anything is built, with exit 2 and
+// the flag named once.
+func TestBuildReportDirs(t *testing.T) {
 	p := newBuildProject(t, layoutHCL)
-	report := p.path("missing/dir/report.json")
+	files := map[string]string{
+		"--report":        p.path("missing/dir/report.json"),
+		"--junit":         p.path("other/junit.xml"),
+		"--metadata-file": p.path("meta/data/metadata.json"),
+	}
+	args := p.args("--progress", "quiet", "--log-dir", p.path("logs/now"))
+	for flag, path := range files {
+		args = append(args, flag, path)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(append(append([]string{"orch"}, args...), "app"), &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d, want %d\n%s", code, exitOK, stderr.String())
+	}
+	for flag, path := range files {
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("%s %s was not written: %v", flag, path, err)
+		}
+	}
+	if _, err := os.Stat(p.path("logs/now/app.log")); err != nil {
+		t.Errorf("the log was not written: %v", err)
+	}
+
+	// A file where the report's directory should be.
+	if err := os.WriteFile(p.path("blocker"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(p.path("out")); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	code := run(append([]string{"orch"}, p.args("--progress", "quiet", "--report", p.path("blocker/report.json"), "app")...), &stdout, &stderr)
+	if code != exitUsage {
+		t.Fatalf("exit %d, want %d\n%s", code, exitUsage, stderr.String())
+	}
+	want := "orch: --report: mkdir " + p.path("blocker") + ": not a directory\n"
+	if stderr.String() != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", stderr.String(), want)
+	}
+	if _, err := os.Stat(p.path("out/app")); err == nil {
+		t.Errorf("out/app was built although the report could not be written")
+	}
+}
+
+// TestBuildReportWriteFails: a report file that cannot be written after
+// the build (its directory made read-only meanwhile is not possible as
+// root, so a directory stands where the file goes) fails the run with
+// exit 1 and says so once, after the summary; the images are built.
+func TestBuildReportWriteFails(t *testing.T) {
+	p := newBuildProject(t, layoutHCL)
+	report := p.path("report.json")
+	if err := os.MkdirAll(filepath.Join(report, "in-the-way"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	var stdout, stderr bytes.Buffer
 	code := run(append([]string{"orch"}, p.args("--progress", "quiet", "--report", report, "app")...), &stdout, &stderr)
 	if code != exitFailed {
 		t.Fatalf("exit %d, want %d\n%s", code, exitFailed, stderr.String())
 	}
-	if !regexp.MustCompile(`orch: --report: write .*missing/dir/report\.json`).MatchString(stderr.String()) {
-		t.Errorf("stderr does not name --report and the file:\n%s", stderr.String())
+	line := regexp.MustCompile(`(?m)^orch: --report: write ` + regexp.QuoteMeta(report) + `: .*$`)
+	if n := len(line.FindAllString(stderr.String(), -1)); n != 1 {
+		t.Errorf("stderr names the --report failure %d times, want once:\n%s", n, stderr.String())
 	}
 	if _, err := os.Stat(p.path("out/app/index.json")); err != nil {
 		t.Errorf("the build itself should have succeeded: %v", err)

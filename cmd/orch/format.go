@@ -1,11 +1,9 @@
 package main
 
 import (
-	"fmt"
 	"slices"
-	"strings"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 )
 
 // formatFlag is the --format flag of a command that prints in one of
@@ -18,20 +16,12 @@ func formatFlag(formats ...string) cli.Flag {
 	}
 }
 
-// outputFormat returns the --format value of c, or a usage error that
+// outputFormat returns the --format value of cmd, or a usage error that
 // names the formats the command knows.
-func outputFormat(c *cli.Context, formats ...string) (string, error) {
-	f := c.String("format")
+func outputFormat(cmd *cli.Command, formats ...string) (string, error) {
+	f := cmd.String("format")
 	if !slices.Contains(formats, f) {
-		return "", fmt.Errorf("%s: unknown --format %q: want %s: %w", c.Command.Name, f, orList(formats), errUsage)
+		return "", usageErrorf("%s: unknown --format %q: want %s", cmd.Name, f, orList(formats))
 	}
 	return f, nil
-}
-
-// orList renders ["a", "b", "c"] as "a, b or c".
-func orList(items []string) string {
-	if len(items) == 1 {
-		return items[0]
-	}
-	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
-	"github.com/urfave/cli/v2"
+	"context"
+
+	"github.com/urfave/cli/v3"
 )
 
-func graphCommand() *cli.Command {
+func (a *app) graphCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "graph",
 		Usage:     "print the dependency graph of the selected targets (DOT, Mermaid or JSON)",
@@ -16,23 +18,23 @@ func graphCommand() *cli.Command {
 			"contexts of others, and not exported, have a dashed border.\n" +
 			"  orch graph | dot -Tsvg > graph.svg\n" +
 			"--format json prints the same document as plan --format json.",
-		Flags: append(configFlags(), formatFlag("dot", "mermaid", "json")),
-		Action: func(c *cli.Context) error {
-			format, err := outputFormat(c, "dot", "mermaid", "json")
+		Flags: append(append(fileFlags(), overrideFlags()...), formatFlag("dot", "mermaid", "json")),
+		Action: func(_ context.Context, cmd *cli.Command) error {
+			format, err := outputFormat(cmd, "dot", "mermaid", "json")
 			if err != nil {
 				return err
 			}
-			p, err := planSelection(c, "graph")
+			p, err := a.plan(cmd)
 			if err != nil {
 				return err
 			}
 			switch format {
 			case "mermaid":
-				return p.WriteMermaid(c.App.Writer)
+				return p.WriteMermaid(a.stdout)
 			case "json":
-				return p.WriteJSON(c.App.Writer)
+				return p.WriteJSON(a.stdout)
 			default:
-				return p.WriteDOT(c.App.Writer)
+				return p.WriteDOT(a.stdout)
 			}
 		},
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -8,36 +9,54 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/urfave/cli/v3"
+
 	"github.com/orch-build/orch/config"
-	"github.com/urfave/cli/v2"
 )
 
-func lsCommand() *cli.Command {
+func (a *app) lsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "ls",
 		Usage: "list targets, groups and variables",
 		Description: "Lists targets with their descriptions, groups with their members and\n" +
 			"variables with type, value and description. Targets whose name starts with \"_\"\n" +
 			"are templates for inherits and are not listed.",
-		Flags: append(configFlags(), formatFlag("table", "json")),
-		Action: func(c *cli.Context) error {
-			format, err := outputFormat(c, "table", "json")
+		Flags: append(fileFlags(), formatFlag("table", "json")),
+		Action: func(_ context.Context, cmd *cli.Command) error {
+			format, err := outputFormat(cmd, "table", "json")
 			if err != nil {
 				return err
 			}
-			cfg, err := loadConfig(c)
+			cfg, err := a.load(cmd)
 			if err != nil {
 				return err
 			}
 			l := newListing(cfg)
 			if format == "json" {
-				enc := json.NewEncoder(c.App.Writer)
+				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
 				return enc.Encode(l)
 			}
-			return l.writeTable(c.App.Writer)
+			return l.writeTable(a.stdout)
 		},
 	}
+}
+
+// load loads the files the file flags of cmd name, and nothing else:
+// overrides do not change what ls and --list show, as in bake. The
+// diagnostics are rendered once.
+func (a *app) load(cmd *cli.Command) (*config.Config, error) {
+	opts, err := loadOptions(cmd)
+	if err != nil {
+		return nil, err
+	}
+	opts.Config.Sets = nil
+	ch, err := a.lib.load(opts)
+	writeDiagnostics(a.stderr, ch.Diagnostics, ch.Config.Sources)
+	if err != nil {
+		return nil, &reportedError{err}
+	}
+	return ch.Config, nil
 }
 
 // listing is what ls shows; its JSON form is the --format json output.

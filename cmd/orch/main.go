@@ -1,6 +1,7 @@
 // Command orch builds many container images from one declarative file. Every
-// subcommand turns flags into options, makes one library call and prints the
-// result; exit codes are decided here, in exitCode, and nowhere else.
+// subcommand turns flags into options, makes one library call (mostly to
+// runner/build) and prints the result; exit codes are decided here, in
+// exitCode, and nowhere else.
 package main
 
 import (
@@ -10,63 +11,148 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
+
+	"github.com/orch-build/orch/config"
+	"github.com/orch-build/orch/runner"
+	"github.com/orch-build/orch/runner/build"
+	"github.com/orch-build/orch/runner/buildkit"
 )
 
-// Exit codes, shared by every command.
+// Exit codes, shared by every command (README.md, "Using orch").
 const (
 	exitOK          = 0
-	exitFailed      = 1 // a target failed to build, or validate found problems
-	exitUsage       = 2 // bad flags, bad arguments or a config error
+	exitFailed      = 1 // a target failed, the builder could not be reached, a report was not written
+	exitUsage       = 2 // bad flags or arguments, or a configuration error
 	exitInterrupted = 130
 )
 
-// Sentinel errors that commands wrap to choose an exit code.
-var (
-	// errUsage marks a usage or configuration error.
-	errUsage = errors.New("usage error")
-	// errFailed marks a run that completed but found failures.
-	errFailed = errors.New("failed")
-	// errInterrupted marks a run stopped by SIGINT or SIGTERM.
-	errInterrupted = errors.New("interrupted")
-)
+// usageError is a mistake in the command line: exit 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// reportedError wraps an error whose details a command has already
+// printed (diagnostics, the summary), so run does not print it again; the
+// exit code still comes from what it wraps.
+type reportedError struct{ err error }
+
+func (e *reportedError) Error() string { return e.err.Error() }
+func (e *reportedError) Unwrap() error { return e.err }
 
 func main() {
 	os.Exit(run(os.Args, os.Stdout, os.Stderr))
 }
 
 // run executes the app with args and returns the process exit code. Tests
-// call it directly.
+// call it directly, or runWith with a library of their own.
 func run(args []string, stdout, stderr io.Writer) int {
+	return runWith(args, stdout, stderr, defaultLibrary)
+}
+
+// library is what the commands call: runner/build's entry points. Tests
+// replace it to see the options a command line turns into.
+type library struct {
+	load  func(build.Options) (*build.Checked, error)
+	check func(build.Options) (*build.Checked, error)
+	run   func(context.Context, build.Options) (*build.Result, error)
+}
+
+var defaultLibrary = library{load: build.Load, check: build.Check, run: build.Run}
+
+func runWith(args []string, stdout, stderr io.Writer, lib library) int {
 	ctx, stop := signalContext(context.Background(), stderr)
 	defer stop()
-	app := newApp(stdout, stderr)
-	err := app.RunContext(ctx, args)
-	if err != nil && !errors.Is(err, errReported) {
-		fmt.Fprintf(stderr, "orch: %v\n", err)
+	debug := hasDebugFlag(args)
+	a := &app{stdout: stdout, stderr: stderr, lib: lib, debug: debug}
+	if !debug {
+		// The CLI decides about process-wide state: BuildKit's client code
+		// logs through global loggers, which orch's own output replaces.
+		buildkit.QuietLogs()
+	}
+	err := a.command(args).Run(ctx, args)
+	var reported *reportedError
+	if err != nil && !errors.As(err, &reported) {
+		writeError(stderr, err, debug)
 	}
 	return exitCode(ctx, err)
 }
 
-// errReported wraps an error whose details a command already printed, so
-// run does not print it again.
-var errReported = errors.New("reported")
+// hasDebugFlag reports whether -D or --debug comes before any "--". It is
+// read before the flags are parsed so that loggers stay on for parsing too.
+func hasDebugFlag(args []string) bool {
+	for _, a := range args[1:] {
+		switch a {
+		case "--":
+			return false
+		case "-D", "--debug", "-debug", "--debug=true", "-D=true":
+			return true
+		}
+	}
+	return false
+}
+
+// writeError prints err, one line per joined error; with debug, each one
+// is followed by its chain of wrapped errors and their Go types.
+func writeError(w io.Writer, err error, debug bool) {
+	for _, e := range flatten(err) {
+		fmt.Fprintf(w, "orch: %v\n", e)
+		if debug {
+			writeChain(w, e, "  ")
+		}
+	}
+}
+
+// flatten splits joined errors into their parts, depth first.
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// writeChain prints the errors err wraps, with their types: what -D adds.
+func writeChain(w io.Writer, err error, indent string) {
+	for e := err; e != nil; {
+		fmt.Fprintf(w, "%s%T: %v\n", indent, e, e)
+		switch u := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, inner := range u.Unwrap() {
+				writeChain(w, inner, indent+"  ")
+			}
+			return
+		case interface{ Unwrap() error }:
+			e = u.Unwrap()
+		default:
+			return
+		}
+	}
+}
 
 // exitCode maps an error returned by a command to the process exit code.
 func exitCode(ctx context.Context, err error) int {
+	var usage *usageError
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, errInterrupted), ctx.Err() != nil:
+	case errors.Is(err, runner.ErrInterrupted), ctx.Err() != nil:
 		return exitInterrupted
-	case errors.Is(err, errFailed):
-		return exitFailed
-	default:
-		// Flag parsing errors from urfave/cli and config errors alike are
-		// usage errors: the user has to change the command or the file.
+	case errors.As(err, &usage), errors.Is(err, build.ErrConfig),
+		errors.Is(err, build.ErrInvalidOptions), errors.Is(err, build.ErrNotSupported):
 		return exitUsage
+	default:
+		// A failed target, an unreachable builder, a report not written:
+		// the command was right, the run was not.
+		return exitFailed
 	}
 }
 
@@ -98,29 +184,154 @@ func signalContext(parent context.Context, stderr io.Writer) (context.Context, f
 	}
 }
 
-// newApp builds the command tree. Each command lives in a file of its own.
-func newApp(stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
+// app holds what every command writes to and calls.
+type app struct {
+	stdout, stderr io.Writer
+	lib            library
+	// debug is -D: errors are printed with their chains.
+	debug bool
+}
+
+// command builds the command tree for args (the process arguments, which
+// the usage error handler reads). Each command lives in a file of its own.
+func (a *app) command(args []string) *cli.Command {
+	root := &cli.Command{
 		Name:  "orch",
 		Usage: "build many container images from one declarative file, straight on BuildKit",
 		Description: "orch reads orch.hcl (or an existing docker-bake.hcl), plans a dependency graph\n" +
 			"of the selected targets and runs parallel BuildKit solves that write each result\n" +
-			"to OCI image layouts, registries and the other destinations BuildKit supports.",
-		Writer:          stdout,
-		ErrWriter:       stderr,
+			"to OCI image layouts, registries and the other destinations BuildKit supports.\n" +
+			"Flags may come before or after target names. Exit codes: 0 success, 1 a target\n" +
+			"failed (or the builder could not be reached), 2 a usage or configuration error,\n" +
+			"130 interrupted.",
+		Writer:          a.stdout,
+		ErrWriter:       a.stderr,
 		HideHelpCommand: true,
-		// Errors are printed once, by run.
-		ExitErrHandler: func(*cli.Context, error) {},
+		HideVersion:     true,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "debug", Aliases: []string{"D"}, Usage: "print each error's chain of causes and keep BuildKit's own log messages"},
+			&cli.BoolFlag{Name: "version", Usage: "print the orch, Go and BuildKit client versions", Local: true},
+		},
 		Commands: []*cli.Command{
-			versionCommand(),
-			printCommand(),
-			buildCommand(),
-			builderCommand(),
-			lsCommand(),
-			validateCommand(),
-			schemaCommand(),
-			planCommand(),
-			graphCommand(),
+			a.buildCommand(),
+			a.printCommand(),
+			a.lsCommand(),
+			a.validateCommand(),
+			a.planCommand(),
+			a.graphCommand(),
+			a.builderCommand(),
+			a.schemaCommand(),
+			a.versionCommand(),
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if cmd.Bool("version") {
+				return a.writeVersion()
+			}
+			if cmd.Args().Present() {
+				name := cmd.Args().First()
+				return usageErrorf("unknown command %q%s; run 'orch --help' for the commands", name, didYouMean(name, commandNames(cmd)))
+			}
+			return cli.ShowRootCommandHelp(cmd)
 		},
 	}
+	// On every command a usage error is one line with a hint, not the
+	// whole help.
+	var setup func(*cli.Command)
+	setup = func(c *cli.Command) {
+		c.OnUsageError = func(ctx context.Context, cmd *cli.Command, err error, _ bool) error {
+			return usageHint(cmd, args, err)
+		}
+		for _, sub := range c.Commands {
+			setup(sub)
+		}
+	}
+	setup(root)
+	return root
+}
+
+// usageHint turns a flag parsing error of cmd into one line: the unknown
+// flag with a suggestion, or the parser's own message, and where to read
+// the flags.
+func usageHint(cmd *cli.Command, args []string, err error) error {
+	help := fmt.Sprintf("'%s --help' lists the flags", cmd.FullName())
+	name, value, known := badFlag(cmd, args)
+	switch {
+	case name == "":
+		return usageErrorf("%v; %s", err, help)
+	case !known:
+		return usageErrorf("unknown flag %s%s; %s", name, didYouMean(name, flagNames(cmd)), help)
+	default:
+		return usageErrorf("%s=%s: want true or false; %s", name, value, help)
+	}
+}
+
+// badFlag returns the first argument of args that looks like a flag and
+// names none of cmd's (or its parents') flags (known is false), or gives a
+// boolean flag a value that is not one; it skips the values of flags that
+// take one. The parser's errors say the same in words of its own.
+func badFlag(cmd *cli.Command, args []string) (name, value string, known bool) {
+	lineage := cmd.Lineage()
+	lookup := func(name string) (cli.Flag, bool) {
+		for _, c := range lineage {
+			for _, f := range c.Flags {
+				for _, n := range f.Names() {
+					if n == name {
+						return f, true
+					}
+				}
+			}
+		}
+		return nil, name == "help" || name == "h"
+	}
+	for i := 1; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			return "", "", false
+		}
+		if len(arg) < 2 || arg[0] != '-' {
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		f, ok := lookup(name)
+		if !ok {
+			return "--" + name, "", false
+		}
+		_, isBool := f.(*cli.BoolFlag)
+		if _, err := strconv.ParseBool(value); isBool && hasValue && err != nil {
+			return "--" + name, value, true
+		}
+		if f != nil && !isBool && !hasValue {
+			i++ // the flag's value
+		}
+	}
+	return "", "", false
+}
+
+// flagNames lists the long names of cmd's flags and its parents', as
+// "--name", for suggestions.
+func flagNames(cmd *cli.Command) []string {
+	var names []string
+	for _, c := range cmd.Lineage() {
+		for _, f := range c.Flags {
+			names = append(names, "--"+f.Names()[0])
+		}
+	}
+	return names
+}
+
+// commandNames lists cmd's subcommands.
+func commandNames(cmd *cli.Command) []string {
+	var names []string
+	for _, c := range cmd.Commands {
+		names = append(names, c.Name)
+	}
+	return names
+}
+
+// didYouMean is " (did you mean X?)" when a candidate is close to name.
+func didYouMean(name string, candidates []string) string {
+	if s := config.Suggest(name, candidates); s != "" {
+		return fmt.Sprintf(" (did you mean %s?)", s)
+	}
+	return ""
 }

@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,7 +50,55 @@ type withTestBed struct{ m *testing.M }
 
 func (w withTestBed) Run() int { return testbed.Main(w.m) }
 
-// TestScripts runs the end-to-end scripts in testdata/*.txtar.
+// TestScripts runs the end-to-end scripts in testdata/*.txtar. Besides
+// testscript's own commands they have "exits CODE PROGRAM ARGS...", which
+// runs PROGRAM as exec does and checks its exit status exactly: `! exec`
+// only checks that it is not zero, and orch's codes mean different things.
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{Dir: "testdata"})
+	testscript.Run(t, testscript.Params{Dir: "testdata", Cmds: map[string]func(*testscript.TestScript, bool, []string){
+		"exits": exitsCmd,
+	}})
+}
+
+// exitsCmd is the "exits CODE PROGRAM ARGS..." script command.
+func exitsCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits CODE PROGRAM [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: code %q is not a number", args[0])
+	}
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		got = ee.ExitCode()
+	case err != nil:
+		ts.Fatalf("exits: %v", err)
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
+}
+
+// TestScriptsCheckExitCodes keeps the scripts exact about exit codes: a
+// failing command is written "exits CODE ...", never "! exec".
+func TestScriptsCheckExitCodes(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.txtar")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts (%v)", err)
+	}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(raw), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "! exec") {
+				t.Errorf("%s:%d: %q checks only that the exit status is not 0; write exits CODE", f, i+1, line)
+			}
+		}
+	}
 }

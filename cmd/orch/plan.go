@@ -1,15 +1,15 @@
 package main
 
 import (
-	"fmt"
+	"context"
 	"os"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/orch-build/orch/graph"
 )
 
-func planCommand() *cli.Command {
+func (a *app) planCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "plan",
 		Usage:     "show what would be built, in which order and why, without building",
@@ -19,21 +19,21 @@ func planCommand() *cli.Command {
 			"target: contexts and depends_on, and prints one line per target in execution\n" +
 			"order: what it waits for, its platforms, where its outputs go and why it is in\n" +
 			"the plan. Targets built only as contexts of others are not exported.\n" +
-			"Unknown names, cycles, platform mismatches of linked targets and outputs that\n" +
-			"would overwrite each other are reported here, before anything runs.\n" +
+			"Every problem build would report before building (validate's checks) is\n" +
+			"reported here, before anything runs.\n" +
 			"--format json prints the document described by schema/plan.schema.json.",
-		Flags: append(configFlags(), formatFlag("table", "json")),
-		Action: func(c *cli.Context) error {
-			format, err := outputFormat(c, "table", "json")
+		Flags: append(append(fileFlags(), overrideFlags()...), formatFlag("table", "json")),
+		Action: func(_ context.Context, cmd *cli.Command) error {
+			format, err := outputFormat(cmd, "table", "json")
 			if err != nil {
 				return err
 			}
-			p, err := planSelection(c, "plan")
+			p, err := a.plan(cmd)
 			if err != nil {
 				return err
 			}
 			if format == "json" {
-				return p.WriteJSON(c.App.Writer)
+				return p.WriteJSON(a.stdout)
 			}
 			// Paths under the working directory print relative to it,
 			// which is how the user wrote them in most files.
@@ -41,24 +41,22 @@ func planCommand() *cli.Command {
 			if err != nil {
 				wd = ""
 			}
-			return p.WriteTable(c.App.Writer, graph.RenderOptions{Dir: wd})
+			return p.WriteTable(a.stdout, graph.RenderOptions{Dir: wd})
 		},
 	}
 }
 
-// planSelection loads the configuration and plans the targets named on the
-// command line. Planning errors are rendered like configuration errors,
-// with the source line of every link involved; the returned error then
-// wraps errUsage and errReported. cmd names the command in that error.
-func planSelection(c *cli.Context, cmd string) (*graph.Plan, error) {
-	cfg, err := loadConfig(c)
+// plan runs the check of build for the selection of cmd and returns its
+// plan. Diagnostics are rendered once; a failed check is reported.
+func (a *app) plan(cmd *cli.Command) (*graph.Plan, error) {
+	opts, err := checkOptions(cmd)
 	if err != nil {
 		return nil, err
 	}
-	p, err := graph.New(cfg, targetNames(c))
+	ch, err := a.lib.check(opts)
+	writeDiagnostics(a.stderr, ch.Diagnostics, ch.Config.Sources)
 	if err != nil {
-		writeDiagnostics(c.App.ErrWriter, graph.Diagnostics(err), cfg.Sources)
-		return nil, fmt.Errorf("%s: %w: %w", cmd, errUsage, errReported)
+		return nil, &reportedError{err}
 	}
-	return p, nil
+	return ch.Plan, nil
 }

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"fmt"
+	"context"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 )
 
-func printCommand() *cli.Command {
+func (a *app) printCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "print",
 		Usage:     "print the selected targets as `docker buildx bake --print` does",
@@ -14,17 +14,26 @@ func printCommand() *cli.Command {
 		Description: "Prints the same JSON document as docker buildx bake --print for the same files,\n" +
 			"flags and environment. Paths appear as written, as bake shows them; orch itself\n" +
 			"resolves them against the directory of the file that declares them.",
-		Flags: configFlags(),
-		Action: func(c *cli.Context) error {
-			cfg, err := loadConfig(c)
-			if err != nil {
-				return err
-			}
-			if diags := cfg.WritePrintJSON(c.App.Writer, targetNames(c)); diags.HasErrors() {
-				writeDiagnostics(c.App.ErrWriter, diags, cfg.Sources)
-				return fmt.Errorf("print: %w: %w", errUsage, errReported)
-			}
-			return nil
-		},
+		Flags:  append(fileFlags(), overrideFlags()...),
+		Action: a.printAction,
 	}
+}
+
+// printAction prints the selection as bake --print; `orch build --print`
+// runs it too.
+func (a *app) printAction(_ context.Context, cmd *cli.Command) error {
+	opts, err := checkOptions(cmd)
+	if err != nil {
+		return err
+	}
+	ch, err := a.lib.load(opts)
+	writeDiagnostics(a.stderr, ch.Diagnostics, ch.Config.Sources)
+	if err != nil {
+		return &reportedError{err}
+	}
+	if diags := ch.Config.WritePrintJSON(a.stdout, opts.Targets); diags.HasErrors() {
+		writeDiagnostics(a.stderr, diags, ch.Config.Sources)
+		return &reportedError{usageErrorf("print: %s", diags.Error())}
+	}
+	return nil
 }

@@ -1,20 +1,23 @@
 package main
 
 import (
+	"context"
+
+	"github.com/urfave/cli/v3"
+
 	"github.com/orch-build/orch/schema"
-	"github.com/urfave/cli/v2"
 )
 
-func schemaCommand() *cli.Command {
+func (a *app) schemaCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "schema",
 		Usage: "print the JSON Schema of the definition file's JSON form",
-		Action: func(c *cli.Context) error {
+		Action: func(context.Context, *cli.Command) error {
 			out, err := schema.FileFormat()
 			if err != nil {
 				return err
 			}
-			_, err = c.App.Writer.Write(out)
+			_, err = a.stdout.Write(out)
 			return err
 		},
 	}

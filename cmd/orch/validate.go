@@ -1,38 +1,42 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
-	"github.com/hashicorp/hcl/v2"
-	"github.com/orch-build/orch/config"
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
+
+	"github.com/orch-build/orch/graph"
 )
 
-func validateCommand() *cli.Command {
+func (a *app) validateCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "validate",
-		Usage: "check the definition files and report every problem",
-		Description: "Loads and evaluates the files as build would, and reports every problem with\n" +
-			"its file, line and column. Exits 0 when the files are valid (warnings allowed),\n" +
-			"1 when they are not.",
-		Flags: configFlags(),
-		Action: func(c *cli.Context) error {
-			opts, err := configOptions(c)
+		Name:      "validate",
+		Usage:     "check the definition files and every target, and report every problem",
+		ArgsUsage: "[TARGET|GROUP|PATTERN...]",
+		Description: "Runs every check build runs before it contacts a builder: it loads and\n" +
+			"evaluates the files, plans the selection (every target when none is named:\n" +
+			"cycles, platform mismatches of linked targets, outputs that would overwrite\n" +
+			"each other) and checks each target (context directories, Dockerfiles, secrets,\n" +
+			"network, shm-size, entitlements, outputs). Every problem is reported with its\n" +
+			"file, line and column. Exits 0 when everything is valid (warnings allowed), 2\n" +
+			"when it is not.",
+		Flags: append(fileFlags(), overrideFlags()...),
+		Action: func(_ context.Context, cmd *cli.Command) error {
+			opts, err := checkOptions(cmd)
 			if err != nil {
 				return err
 			}
-			cfg, diags := config.Load(opts)
-			writeDiagnostics(c.App.ErrWriter, diags, cfg.Sources)
-			if diags.HasErrors() {
-				n := 0
-				for _, d := range diags {
-					if d.Severity == hcl.DiagError {
-						n++
-					}
-				}
-				return fmt.Errorf("validate: %d %s: %w: %w", n, plural(n, "error", "errors"), errFailed, errReported)
+			if len(opts.Targets) == 0 {
+				opts.Targets = []string{graph.AllName}
 			}
-			fmt.Fprintf(c.App.Writer, "ok: %d %s, %d %s, %d %s\n",
+			ch, err := a.lib.check(opts)
+			writeDiagnostics(a.stderr, ch.Diagnostics, ch.Config.Sources)
+			if err != nil {
+				return &reportedError{err}
+			}
+			cfg := ch.Config
+			fmt.Fprintf(a.stdout, "ok: %d %s, %d %s, %d %s\n",
 				len(cfg.Targets), plural(len(cfg.Targets), "target", "targets"),
 				len(cfg.Groups), plural(len(cfg.Groups), "group", "groups"),
 				len(cfg.Variables), plural(len(cfg.Variables), "variable", "variables"))

@@ -12,14 +12,18 @@ import (
 const module = "github.com/orch-build/orch"
 
 // allowed lists, for each layer, the orch packages it may import directly.
-// Imports flow one way: cmd/orch → runner → graph → config.
+// Imports flow one way: cmd/orch → runner/build → runner → graph → config.
 var allowed = map[string][]string{
 	"config":          {"internal/bakefuncs"},
 	"graph":           {"config"},
 	"runner":          {"config", "graph"},
 	"runner/buildkit": {"config", "graph", "runner", "internal/logtail"},
+	"runner/build":    {"config", "graph", "runner", "runner/buildkit", "runner/dest"},
 	"schema":          {"config"},
-	"cmd/orch":        {"config", "graph", "runner", "runner/buildkit", "schema"},
+	// The command line drives builds through runner/build; it reaches the
+	// adapter only for what is not a build: the managed buildkitd
+	// (orch builder), the client version and its loggers.
+	"cmd/orch": {"config", "graph", "runner", "runner/build", "runner/buildkit", "schema"},
 }
 
 // buildkitImporters are the only packages that may import BuildKit or

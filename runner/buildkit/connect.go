@@ -30,14 +30,34 @@ import (
 	_ "github.com/moby/buildkit/client/connhelper/ssh"
 )
 
-func init() {
-	// The content store under an OCI layout export logs warnings (such as
-	// "failed check for fsverity support") through the process-wide logger;
-	// orch reports problems itself and keeps its output for the build.
+// QuietLogs silences the process-wide loggers that BuildKit's client code
+// writes to: the content store under an OCI layout export logs warnings
+// (such as "failed check for fsverity support") through containerd's
+// logger, and the HTTP/2 server under a BuildKit session logs a closed
+// connection through the standard logger. orch reports problems itself;
+// the command line calls this unless asked for debug output. A library
+// does not change process-wide state on its own, so nothing here calls it.
+func QuietLogs() {
 	log.L.Logger.SetLevel(logrus.ErrorLevel)
-	// The HTTP/2 server under a BuildKit session logs a closed connection
-	// through the standard logger; the solve's own error says what failed.
 	stdlog.SetOutput(io.Discard)
+}
+
+// ErrInvalidBuilder marks builder options no connection can use: an
+// address that is not a URL, an unknown scheme, TLS files without a tcp://
+// address. The user has to change the command.
+var ErrInvalidBuilder = errors.New("invalid builder options")
+
+// builderError is an error that wraps ErrInvalidBuilder without saying so
+// in its text: the user reads what is wrong, callers branch with errors.Is.
+type builderError struct{ err error }
+
+func (e *builderError) Error() string        { return e.err.Error() }
+func (e *builderError) Unwrap() error        { return e.err }
+func (e *builderError) Is(target error) bool { return target == ErrInvalidBuilder }
+
+// invalidBuilder formats an error that wraps ErrInvalidBuilder.
+func invalidBuilder(format string, args ...any) error {
+	return &builderError{err: fmt.Errorf(format, args...)}
 }
 
 // BuilderOptions name a builder and how to reach it.
@@ -75,35 +95,14 @@ func ClientVersion() string {
 // answers. It does not start anything; see Managed for the local default.
 func Connect(ctx context.Context, opts BuilderOptions) (*client.Client, error) {
 	if opts.Addr == "" {
-		return nil, errors.New("no builder address")
+		return nil, invalidBuilder("no builder address")
 	}
-	u, err := url.Parse(opts.Addr)
-	if err != nil || u.Scheme == "" || !strings.Contains(opts.Addr, "://") {
-		return nil, fmt.Errorf("builder address %q: want a URL such as unix:///run/buildkit/buildkitd.sock, tcp://host:1234 or docker-container://name", opts.Addr)
+	if err := opts.Validate(); err != nil {
+		return nil, err
 	}
 	var copts []client.ClientOpt
-	switch u.Scheme {
-	case "unix", "tcp":
-	default:
-		if h, _ := connhelper.GetConnectionHelper(opts.Addr); h == nil {
-			return nil, fmt.Errorf("builder address %q: unknown scheme %q (want unix, tcp, docker-container, kube-pod, podman-container or ssh)", opts.Addr, u.Scheme)
-		}
-	}
 	if opts.TLSCACert != "" || opts.TLSCert != "" || opts.TLSKey != "" {
-		if u.Scheme != "tcp" {
-			return nil, fmt.Errorf("builder address %q: TLS options need a tcp:// address", opts.Addr)
-		}
-		if (opts.TLSCert == "") != (opts.TLSKey == "") {
-			return nil, errors.New("--tlscert and --tlskey must be given together")
-		}
-		for _, f := range []string{opts.TLSCACert, opts.TLSCert, opts.TLSKey} {
-			if f == "" {
-				continue
-			}
-			if _, err := os.Stat(f); err != nil {
-				return nil, fmt.Errorf("builder TLS: %w", err)
-			}
-		}
+		u, _ := url.Parse(opts.Addr)
 		name := opts.TLSServerName
 		if name == "" {
 			name = u.Hostname()
@@ -137,6 +136,49 @@ func unwrapGRPC(err error) error {
 		return errors.New(msg[i+len("desc = "):])
 	}
 	return err
+}
+
+// Validate checks opts without contacting anything: the address is a URL
+// with a scheme orch can reach (empty means the managed buildkitd), TLS
+// files go with a tcp:// address, a client certificate with its key, and
+// each named file exists. Its errors wrap ErrInvalidBuilder.
+func (opts BuilderOptions) Validate() error {
+	tls := opts.TLSCACert != "" || opts.TLSCert != "" || opts.TLSKey != ""
+	if opts.Addr == "" {
+		if tls {
+			return invalidBuilder("TLS options need a tcp:// builder address (--builder tcp://HOST:PORT)")
+		}
+		return nil
+	}
+	u, err := url.Parse(opts.Addr)
+	if err != nil || u.Scheme == "" || !strings.Contains(opts.Addr, "://") {
+		return invalidBuilder("builder address %q: want a URL such as unix:///run/buildkit/buildkitd.sock, tcp://host:1234 or docker-container://name", opts.Addr)
+	}
+	switch u.Scheme {
+	case "unix", "tcp":
+	default:
+		if h, _ := connhelper.GetConnectionHelper(opts.Addr); h == nil {
+			return invalidBuilder("builder address %q: unknown scheme %q (want unix, tcp, docker-container, kube-pod, podman-container or ssh)", opts.Addr, u.Scheme)
+		}
+	}
+	if !tls {
+		return nil
+	}
+	if u.Scheme != "tcp" {
+		return invalidBuilder("builder address %q: TLS options need a tcp:// address", opts.Addr)
+	}
+	if (opts.TLSCert == "") != (opts.TLSKey == "") {
+		return invalidBuilder("--tlscert and --tlskey must be given together")
+	}
+	for _, f := range []string{opts.TLSCACert, opts.TLSCert, opts.TLSKey} {
+		if f == "" {
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			return invalidBuilder("builder TLS: %w", err)
+		}
+	}
+	return nil
 }
 
 // Open connects to the builder opts name, or to the managed local buildkitd

@@ -3,6 +3,8 @@ package buildkit
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -10,26 +12,87 @@ import (
 	"github.com/orch-build/orch/graph"
 )
 
-// Preflight checks every node of a plan as Solve would translate it, without
-// a builder: missing context directories and Dockerfiles, unset secret
-// variables, bad network, shm-size, ulimit, entitlement, attest,
-// annotation and output values. A mistake in any target thus stops the run before
-// anything is built, and each comes as a diagnostic at the attribute that
-// caused it.
+// Preflight checks every node of a plan as Solve would translate it; see
+// CheckTargets.
 func Preflight(plan *graph.Plan) hcl.Diagnostics {
+	targets := make([]*config.Target, len(plan.Nodes))
+	for i, n := range plan.Nodes {
+		targets[i] = n.Target
+	}
+	return CheckTargets(targets)
+}
+
+// CheckTargets checks targets as Solve would translate them, without a
+// builder: missing context directories and Dockerfiles, unset secret
+// variables, bad network, shm-size, ulimit, entitlement, attest,
+// annotation and output values. A mistake in any target thus stops the run
+// before anything is built, and each comes as a diagnostic at the
+// attribute that caused it, every problem of every target at once. It
+// needs no plan, so it also runs when planning failed.
+func CheckTargets(targets []*config.Target) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	for _, n := range plan.Nodes {
-		t := n.Target
+	for _, t := range targets {
 		r, err := newRequest(t, nil)
 		if err == nil {
 			r.cleanup()
-			err = checkOutputs(t)
 		}
-		if err != nil {
-			diags = append(diags, targetDiagnostic(t, err))
+		for _, e := range []error{err, checkOutputs(t)} {
+			for _, one := range splitJoined(e) {
+				diags = append(diags, targetDiagnostic(t, one))
+			}
 		}
 	}
 	return diags
+}
+
+// CheckEntitlements reports every target that asks for an entitlement
+// (`entitlements`, or `network = "host"`) that allow does not grant. bake
+// refuses to build such a target until `--allow` grants what it asks for;
+// orch does the same, without prompting. Targets with problems of their
+// own are left to CheckTargets.
+func CheckEntitlements(targets []*config.Target, allow []string) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, t := range targets {
+		r, err := newRequest(t, nil)
+		if err != nil {
+			continue
+		}
+		r.cleanup()
+		var missing []string
+		for _, e := range r.entitlements {
+			if !slices.Contains(allow, e) && !slices.Contains(missing, e) {
+				missing = append(missing, e)
+			}
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		attr := "entitlements"
+		if _, ok := t.AttrRanges[attr]; !ok {
+			attr = "network"
+		}
+		flags := make([]string, len(missing))
+		for i, e := range missing {
+			flags[i] = "--allow " + e
+		}
+		d := targetDiagnostic(t, &attrError{attr: attr, err: fmt.Errorf("it asks for %s, which this run does not grant; pass %s to allow it",
+			strings.Join(missing, " and "), strings.Join(flags, " "))})
+		d.Summary = "Entitlement not granted"
+		diags = append(diags, d)
+	}
+	return diags
+}
+
+// splitJoined returns the errors err joins, err itself when it joins none,
+// and nothing for nil.
+func splitJoined(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // checkOutputs validates annotations and outputs without staging anything.

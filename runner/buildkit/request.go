@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -104,12 +105,15 @@ func newRequest(t *config.Target, contexts *contextSession) (_ *request, err err
 			r.cleanup()
 		}
 	}()
+	// Each attribute is checked on its own, so one run names every
+	// problem; errs collects them in attribute order.
+	var errs []error
 	if err := r.setContext(t, contexts); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
 	for _, k := range slices.Sorted(maps.Keys(t.Contexts)) {
 		if err := r.setNamedContext(t, contexts, k, t.Contexts[k]); err != nil {
-			return nil, &attrError{attr: "contexts", key: k, err: fmt.Errorf("contexts.%s: %w", k, err)}
+			errs = append(errs, &attrError{attr: "contexts", key: k, err: fmt.Errorf("contexts.%s: %w", k, err)})
 		}
 	}
 	for k, v := range t.Args {
@@ -149,20 +153,20 @@ func newRequest(t *config.Target, contexts *contextSession) (_ *request, err err
 				r.entitlements = append(r.entitlements, string(entitlements.EntitlementNetworkHost))
 			}
 		default:
-			return nil, &attrError{attr: "network", err: fmt.Errorf("network %q: want default, none or host", n)}
+			errs = append(errs, &attrError{attr: "network", err: fmt.Errorf("network %q: want default, none or host", n)})
 		}
 	}
 	if t.ShmSize != nil && *t.ShmSize != "" {
-		n, err := units.RAMInBytes(*t.ShmSize)
-		if err != nil {
-			return nil, &attrError{attr: "shm-size", err: fmt.Errorf("shm-size %q: %w", *t.ShmSize, err)}
+		if n, err := units.RAMInBytes(*t.ShmSize); err != nil {
+			errs = append(errs, &attrError{attr: "shm-size", err: fmt.Errorf("shm-size %q: %w", *t.ShmSize, err)})
+		} else {
+			r.attrs["shm-size"] = strconv.FormatInt(n, 10)
 		}
-		r.attrs["shm-size"] = strconv.FormatInt(n, 10)
 	}
 	if len(t.Ulimits) > 0 {
 		for _, u := range t.Ulimits {
 			if _, err := units.ParseUlimit(u); err != nil {
-				return nil, &attrError{attr: "ulimits", err: fmt.Errorf("ulimits: %w", err)}
+				errs = append(errs, &attrError{attr: "ulimits", err: fmt.Errorf("ulimits: %w", err)})
 			}
 		}
 		r.attrs["ulimit"] = strings.Join(t.Ulimits, ",")
@@ -181,22 +185,25 @@ func newRequest(t *config.Target, contexts *contextSession) (_ *request, err err
 		case "network.host", "security.insecure", "device":
 			r.entitlements = append(r.entitlements, e)
 		default:
-			return nil, &attrError{attr: "entitlements", err: fmt.Errorf("entitlement %q: orch supports network.host, security.insecure and device", e)}
+			errs = append(errs, &attrError{attr: "entitlements", err: fmt.Errorf("entitlement %q: orch supports network.host, security.insecure and device", e)})
 		}
 	}
 	if t.Call != nil && *t.Call != "" && *t.Call != "build" {
-		return nil, &attrError{attr: "call", err: fmt.Errorf("call %q: orch build runs builds only; use call = \"build\" or leave it unset", *t.Call)}
+		errs = append(errs, &attrError{attr: "call", err: fmt.Errorf("call %q: orch build runs builds only; use call = \"build\" or leave it unset", *t.Call)})
 	}
 	for _, a := range t.Attest {
 		if err := r.setAttest(a); err != nil {
-			return nil, &attrError{attr: "attest", err: err}
+			errs = append(errs, &attrError{attr: "attest", err: err})
 		}
 	}
 	if err := r.setSecrets(t); err != nil {
-		return nil, &attrError{attr: "secret", err: err}
+		errs = append(errs, &attrError{attr: "secret", err: err})
 	}
 	if err := r.setSSH(t); err != nil {
-		return nil, &attrError{attr: "ssh", err: err}
+		errs = append(errs, &attrError{attr: "ssh", err: err})
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	r.cacheImports = cacheEntries(t, t.CacheFrom, "src")
 	r.cacheExports = cacheEntries(t, t.CacheTo, "dest")

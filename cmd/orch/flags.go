@@ -1,0 +1,262 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/orch-build/orch/config"
+	"github.com/orch-build/orch/runner"
+	"github.com/orch-build/orch/runner/build"
+	"github.com/orch-build/orch/runner/buildkit"
+)
+
+// The flags of the commands, in groups that several commands share. Each
+// flag is turned into options in one place: loadOptions, checkOptions or
+// buildOptions. Numbers are read as strings so that a bad value gets a
+// message that names the flag and what it takes.
+
+// fileFlags name the definition files and the values that change them:
+// every command that reads the files has them.
+func fileFlags() []cli.Flag {
+	return []cli.Flag{
+		repeatable("file", "read `FILE` (repeatable, merged in order; \"-\" reads standard input); default orch.hcl, orch.json, then docker-bake.*", "f"),
+		repeatable("set", "override a target attribute, `PATTERN.KEY[.NAME]=VALUE` or PATTERN.KEY+=VALUE (repeatable)"),
+		repeatable("var", "set a variable, `NAME=VALUE` (repeatable; wins over the environment)"),
+	}
+}
+
+// overrideFlags are bake's shorthands for --set overrides of every
+// target; commands that evaluate targets have them, so that `orch print
+// --push` shows what `orch build --push` builds.
+func overrideFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "push", Usage: "push every image output to its registry (--set '*.push=true')"},
+		&cli.BoolFlag{Name: "load", Usage: "load every image into the local image store (--set '*.load=true'); not supported yet"},
+		&cli.BoolFlag{Name: "no-cache", Usage: "build without the build cache (--set '*.no-cache=true')"},
+		&cli.BoolFlag{Name: "pull", Usage: "always pull referenced images (--set '*.pull=true')"},
+		&cli.StringFlag{Name: "sbom", Usage: "SBOM attestation: true, false or its `OPTIONS` (--set '*.attest=type=sbom,...')"},
+		&cli.StringFlag{Name: "provenance", Usage: "provenance attestation: true, false or its `OPTIONS` such as mode=max (--set '*.attest=type=provenance,...')"},
+		&cli.StringFlag{Name: "call", Usage: "frontend `METHOD` to call: build (the default), check, outline or targets, with ,format=json (--set '*.call=...'); only build runs yet"},
+		&cli.BoolFlag{Name: "check", Usage: "shorthand for --call check"},
+		repeatable("policy", "source policy `OPTIONS`, as bake's (repeatable); only disabled=true is accepted yet"),
+	}
+}
+
+// builderFlags name the builder: --builder (or BUILDKIT_HOST) and TLS files.
+func builderFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{
+			Name: "builder", Sources: cli.EnvVars("BUILDKIT_HOST"),
+			Usage: "BuildKit daemon `ADDR`: unix://, tcp://, docker-container://, kube-pod://, podman-container:// or ssh://; default: orch's managed local buildkitd",
+		},
+		&cli.StringFlag{Name: "tlscacert", TakesFile: true, Usage: "CA certificate `FILE` for a tcp:// builder"},
+		&cli.StringFlag{Name: "tlscert", TakesFile: true, Usage: "client certificate `FILE` for a tcp:// builder"},
+		&cli.StringFlag{Name: "tlskey", TakesFile: true, Usage: "client key `FILE` for a tcp:// builder"},
+	}
+}
+
+// runFlags are the settings of a run.
+func runFlags() []cli.Flag {
+	return []cli.Flag{
+		repeatable("allow", "grant an `ENTITLEMENT` a target asks for: network.host, security.insecure, device (repeatable, as bake's)"),
+		&cli.StringFlag{
+			Name: "jobs", Aliases: []string{"j"},
+			Usage:       "run at most `N` solves at once; bake's MODE[,parallel=N] works too (fail-fast; defer-error: --keep-going; defer-output: --atomic)",
+			DefaultText: strconv.Itoa(runner.DefaultJobs()),
+		},
+		&cli.BoolFlag{Name: "keep-going", Aliases: []string{"k"}, Usage: "after a failure, finish every target that does not depend on it"},
+		&cli.StringFlag{Name: "retries", Value: "0", DefaultText: "0", Usage: "retry a transient failure (registry 5xx/429, dropped connection) up to `N` times"},
+		&cli.BoolFlag{Name: "atomic", Usage: "publish only when every target built: push by digest while building, then move tags, write local outputs and create containerd images"},
+		&cli.StringFlag{Name: "registry-jobs", Value: "4", DefaultText: "4", Usage: "push at most `N` images to one registry host at once, across all targets (0: no limit)"},
+		&cli.StringFlag{
+			Name: "progress", Value: "auto", DefaultText: "auto", Sources: cli.EnvVars("BUILDKIT_PROGRESS"),
+			Usage: "progress display `MODE`: " + orList(build.ProgressModes) + " (none is quiet)",
+		},
+		&cli.StringFlag{Name: "report", TakesFile: true, Usage: "write a JSON run report to `FILE`"},
+		&cli.StringFlag{Name: "junit", TakesFile: true, Usage: "write a JUnit XML report to `FILE`, one testcase per target"},
+		&cli.StringFlag{Name: "metadata-file", TakesFile: true, Usage: "write buildx-compatible build metadata to `FILE`"},
+		&cli.StringFlag{Name: "log-dir", TakesFile: true, Usage: "write one plain build log per target into `DIR`"},
+		&cli.StringFlag{Name: "list", Usage: "list targets or variables instead of building, as bake: `TYPE`[,format=json] (targets or variables)"},
+		&cli.BoolFlag{Name: "print", Usage: "print the resolved targets instead of building (as orch print)"},
+	}
+}
+
+// loadOptions turns the file flags of cmd into options; the positional
+// arguments are the selection.
+func loadOptions(cmd *cli.Command) (build.Options, error) {
+	opts := build.Options{
+		Config: config.Options{
+			Files: values(cmd, "file"),
+			Sets:  values(cmd, "set"),
+			Stdin: os.Stdin,
+			Env:   os.Environ(),
+		},
+		Targets: cmd.Args().Slice(),
+	}
+	for _, v := range values(cmd, "var") {
+		name, value, ok := strings.Cut(v, "=")
+		if !ok || name == "" {
+			return opts, usageErrorf("--var %q: expected NAME=VALUE", v)
+		}
+		if opts.Config.Vars == nil {
+			opts.Config.Vars = map[string]string{}
+		}
+		opts.Config.Vars[name] = value
+	}
+	return opts, nil
+}
+
+// checkOptions adds the override flags to loadOptions.
+func checkOptions(cmd *cli.Command) (build.Options, error) {
+	opts, err := loadOptions(cmd)
+	if err != nil {
+		return opts, err
+	}
+	o := &opts.Overrides
+	o.Push = cmd.Bool("push")
+	o.Load = cmd.Bool("load")
+	if cmd.IsSet("no-cache") {
+		v := cmd.Bool("no-cache")
+		o.NoCache = &v
+	}
+	if cmd.IsSet("pull") {
+		v := cmd.Bool("pull")
+		o.Pull = &v
+	}
+	o.SBOM = cmd.String("sbom")
+	o.Provenance = cmd.String("provenance")
+	o.Call = cmd.String("call")
+	if cmd.Bool("check") {
+		o.Call = "check"
+	}
+	o.Policy = values(cmd, "policy")
+	return opts, nil
+}
+
+// buildOptions adds the builder and run flags to checkOptions.
+func buildOptions(cmd *cli.Command) (build.Options, error) {
+	opts, err := checkOptions(cmd)
+	if err != nil {
+		return opts, err
+	}
+	opts.Builder = buildkit.BuilderOptions{
+		Addr:      cmd.String("builder"),
+		TLSCACert: cmd.String("tlscacert"),
+		TLSCert:   cmd.String("tlscert"),
+		TLSKey:    cmd.String("tlskey"),
+	}
+	opts.Allow = values(cmd, "allow")
+	if opts.Jobs, opts.KeepGoing, opts.Atomic, err = parseJobs(cmd.String("jobs")); err != nil {
+		return opts, err
+	}
+	opts.KeepGoing = opts.KeepGoing || cmd.Bool("keep-going")
+	opts.Atomic = opts.Atomic || cmd.Bool("atomic")
+	if opts.Retries, err = intFlag(cmd, "retries"); err != nil {
+		return opts, err
+	}
+	if opts.RegistryJobs, err = intFlag(cmd, "registry-jobs"); err != nil {
+		return opts, err
+	}
+	opts.Progress = cmd.String("progress")
+	opts.Report = cmd.String("report")
+	opts.JUnit = cmd.String("junit")
+	opts.MetadataFile = cmd.String("metadata-file")
+	opts.LogDir = cmd.String("log-dir")
+	return opts, nil
+}
+
+// intFlag reads a numeric flag of cmd; the range is the library's to check.
+func intFlag(cmd *cli.Command, name string) (int, error) {
+	s := cmd.String(name)
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, usageErrorf("--%s %q: want a whole number", name, s)
+	}
+	return n, nil
+}
+
+// parseJobs reads --jobs: orch's N, or bake's "MODE[,parallel=N]", where
+// fail-fast is orch's default, defer-error keeps going past failures and
+// defer-output writes outputs only once every target built (--atomic).
+// An empty value is the default job count.
+func parseJobs(s string) (jobs int, keepGoing, atomic bool, err error) {
+	if s == "" {
+		return 0, false, false, nil
+	}
+	if n, err := strconv.Atoi(s); err == nil {
+		return n, false, false, nil
+	}
+	seen := map[string]bool{}
+	for _, field := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(field), "=")
+		if !ok {
+			k, v = "mode", k
+		}
+		if seen[k] {
+			return 0, false, false, usageErrorf("--jobs %q: %s given twice", s, k)
+		}
+		seen[k] = true
+		switch k {
+		case "mode":
+			switch v {
+			case "fail-fast":
+			case "defer-error":
+				keepGoing = true
+			case "defer-output":
+				atomic = true
+			default:
+				return 0, false, false, usageErrorf("--jobs %q: mode %q: want fail-fast, defer-error or defer-output", s, v)
+			}
+		case "parallel":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return 0, false, false, usageErrorf("--jobs %q: parallel=%q: want a whole number", s, v)
+			}
+			jobs = n
+		default:
+			return 0, false, false, usageErrorf("--jobs %q: want N or MODE[,parallel=N]", s)
+		}
+	}
+	return jobs, keepGoing, atomic, nil
+}
+
+// orList renders ["a", "b", "c"] as "a, b or c".
+func orList(items []string) string {
+	if len(items) == 1 {
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}
+
+// usageErrorf formats an error the user fixes by changing the command.
+func usageErrorf(format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...)}
+}
+
+// repeatable is a flag that may be given several times and keeps every
+// value whole: a slice flag would split values at commas, which breaks
+// --set app.output=type=local,dest=out and --var LIST=a,b.
+func repeatable(name, usage string, aliases ...string) cli.Flag {
+	return &cli.GenericFlag{Name: name, Aliases: aliases, Usage: usage, Value: &repeated{}}
+}
+
+// repeated holds the values of a repeatable flag.
+type repeated struct{ values []string }
+
+func (r *repeated) Set(v string) error {
+	r.values = append(r.values, v)
+	return nil
+}
+
+func (r *repeated) String() string { return "" }
+func (r *repeated) Get() any       { return r.values }
+
+// values returns the values of the repeatable flag name of cmd.
+func values(cmd *cli.Command, name string) []string {
+	v, _ := cmd.Value(name).([]string)
+	return v
+}

@@ -1,0 +1,127 @@
+package build
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/orch-build/orch/config"
+	"github.com/orch-build/orch/graph"
+	"github.com/orch-build/orch/runner/buildkit"
+)
+
+// Checked is what Load or Check found.
+type Checked struct {
+	// Config is the evaluated configuration; never nil, possibly
+	// incomplete when Diagnostics has errors. Its Sources hold every file
+	// read, for rendering the diagnostics with snippets.
+	Config *config.Config
+	// Plan is the plan of the selection; nil after Load, and when loading
+	// or planning failed.
+	Plan *graph.Plan
+	// Diagnostics are every warning and error, in phase order: loading
+	// (with unknown --var names), planning, then the targets' own checks.
+	Diagnostics hcl.Diagnostics
+}
+
+// Load reads and evaluates the files opts.Config names, with the
+// overrides applied, as Check does, and plans nothing: `orch print` and
+// `orch ls` show what it returns. The error wraps ErrConfig when the
+// diagnostics have errors, ErrInvalidOptions when the overrides are
+// unusable; the Checked is never nil.
+func Load(opts Options) (*Checked, error) {
+	ch := &Checked{Config: &config.Config{Sources: map[string][]byte{}}}
+	copts, err := opts.configOptions()
+	if err != nil {
+		return ch, err
+	}
+	ch.Config, ch.Diagnostics = config.Load(copts)
+	ch.Diagnostics = append(ch.Diagnostics, unknownVars(ch.Config, copts.Vars)...)
+	return ch, ch.err()
+}
+
+// Check is the one check of `orch validate`, `orch plan` and `orch build`:
+// it loads the files as Load does, plans opts.Targets and checks every
+// target of the selection as a build would translate it (context
+// directories, Dockerfiles, secrets, network, shm-size, entitlements,
+// outputs, ...), without a builder. Every problem of every target comes as
+// a diagnostic at its line, in one run: the targets are checked also when
+// the plan has a cycle or a destination conflict; only files that do not
+// load, or a selection naming nothing, stop it early. The error wraps
+// ErrConfig when the diagnostics have errors.
+func Check(opts Options) (*Checked, error) {
+	ch, err := Load(opts)
+	if err != nil {
+		return ch, err
+	}
+	var targets []*config.Target
+	plan, perr := graph.New(ch.Config, opts.Targets)
+	if perr == nil {
+		ch.Plan = plan
+		targets = targetsOf(ch)
+	} else {
+		ch.Diagnostics = append(ch.Diagnostics, graph.Diagnostics(perr)...)
+		// The selection holds, only the plan failed: its targets can
+		// still be checked one by one.
+		targets, _ = graph.Targets(ch.Config, opts.Targets)
+	}
+	ch.Diagnostics = append(ch.Diagnostics, buildkit.CheckTargets(targets)...)
+	return ch, ch.err()
+}
+
+// err returns the error for c's diagnostics: nil without errors.
+func (c *Checked) err() error {
+	n := 0
+	for _, d := range c.Diagnostics {
+		if d.Severity == hcl.DiagError {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	word := "errors"
+	if n == 1 {
+		word = "error"
+	}
+	return fmt.Errorf("%w: %d %s", ErrConfig, n, word)
+}
+
+// unknownVars warns about every --var that names no declared variable:
+// bake ignores such a value silently, so a typo would go unnoticed.
+func unknownVars(cfg *config.Config, vars map[string]string) hcl.Diagnostics {
+	declared := make([]string, len(cfg.Variables))
+	for i, v := range cfg.Variables {
+		declared[i] = v.Name
+	}
+	var diags hcl.Diagnostics
+	for _, name := range slices.Sorted(maps.Keys(vars)) {
+		base, isJSON := strings.CutSuffix(name, "_JSON")
+		if slices.Contains(declared, name) || (isJSON && slices.Contains(declared, base)) {
+			continue
+		}
+		detail := fmt.Sprintf("--var %s=... sets a variable no definition file declares; the value is not used.", name)
+		if s := config.Suggest(name, declared); s != "" {
+			detail += fmt.Sprintf(" Did you mean %q?", s)
+		} else {
+			detail += " Declare it with a variable block, or check its spelling."
+		}
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Unknown variable", Detail: detail})
+	}
+	return diags
+}
+
+// targetsOf returns the targets of c's plan.
+func targetsOf(c *Checked) []*config.Target {
+	if c.Plan == nil {
+		return nil
+	}
+	targets := make([]*config.Target, len(c.Plan.Nodes))
+	for i, n := range c.Plan.Nodes {
+		targets[i] = n.Target
+	}
+	return targets
+}

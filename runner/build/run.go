@@ -1,0 +1,143 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/orch-build/orch/runner"
+	"github.com/orch-build/orch/runner/buildkit"
+)
+
+// Result is what Run did.
+type Result struct {
+	// Checked is the check that preceded the build; never nil once the
+	// options were valid.
+	*Checked
+	// Report is the run's report, nil when nothing was run (invalid
+	// options, a failed check, an unreachable builder). Its Warnings
+	// include the adapter's.
+	Report *runner.Report
+}
+
+// reportFiles are the report files Run writes, by the option that names
+// them.
+var reportFiles = []struct {
+	option string
+	path   func(Options) string
+	write  func(*runner.Report, io.Writer) error
+}{
+	{"--report", func(o Options) string { return o.Report }, (*runner.Report).WriteJSON},
+	{"--junit", func(o Options) string { return o.JUnit }, (*runner.Report).WriteJUnit},
+	{"--metadata-file", func(o Options) string { return o.MetadataFile }, (*runner.Report).WriteMetadata},
+}
+
+// FileError is a report file Run could not write. The build itself has
+// run; the error wraps the cause.
+type FileError struct {
+	// Option names the option that named the file: "--report", "--junit"
+	// or "--metadata-file".
+	Option string
+	Err    error
+}
+
+func (e *FileError) Error() string { return e.Option + ": " + e.Err.Error() }
+func (e *FileError) Unwrap() error { return e.Err }
+
+// Run checks the selection as Check does and, when no check failed, builds
+// it: it connects to the builder (starting the managed buildkitd when none
+// is named), runs every target with the runner, publishes an atomic run at
+// the end, and writes the report files. The error wraps ErrInvalidOptions,
+// ErrNotSupported or ErrConfig for what the user has to change,
+// runner.ErrFailed when a target failed, runner.ErrInterrupted when ctx was
+// cancelled, and is a *FileError (joined with the run's error) for a
+// report file not written. Result is never nil.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	res := &Result{}
+	if err := opts.validate(); err != nil {
+		return res, err
+	}
+	if err := unsupported(opts.Overrides); err != nil {
+		return res, err
+	}
+	if opts.Progress == "none" {
+		opts.Progress = "quiet"
+	}
+	ch, err := Check(opts)
+	res.Checked = ch
+	if opts.OnCheck != nil {
+		opts.OnCheck(ch)
+	}
+	if err != nil {
+		return res, err
+	}
+	if diags := buildkit.CheckEntitlements(targetsOf(ch), opts.Allow); len(diags) > 0 {
+		ch.Diagnostics = append(ch.Diagnostics, diags...)
+		return res, ch.err()
+	}
+
+	bk, err := buildkit.Open(ctx, opts.Builder)
+	if err != nil {
+		return res, err
+	}
+	defer bk.Close()
+	solver, err := buildkit.NewSolver(ctx, bk, ch.Plan, buildkit.Options{
+		Progress:     opts.Progress,
+		ProgressOut:  opts.ProgressOut,
+		Stdout:       opts.Stdout,
+		Atomic:       opts.Atomic,
+		RegistryJobs: opts.RegistryJobs,
+	})
+	if err != nil {
+		return res, err
+	}
+	rep, runErr := runner.Run(ctx, ch.Plan, solver, runner.Options{
+		Jobs:      opts.Jobs,
+		KeepGoing: opts.KeepGoing,
+		Retries:   opts.Retries,
+		LogDir:    opts.LogDir,
+		Observer:  opts.Observer,
+	})
+	if opts.Atomic {
+		runErr = runner.Finish(ctx, solver, rep, runErr)
+	}
+	if err := solver.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	res.Report = rep
+	if rep == nil {
+		return res, runErr
+	}
+	rep.Warnings = append(rep.Warnings, solver.Warnings()...)
+	return res, errors.Join(runErr, writeReports(opts, rep))
+}
+
+// unsupported refuses the overrides orch accepts for bake's sake but
+// cannot carry out yet. The check has applied them, so `orch print` and
+// `orch plan` show their effect.
+func unsupported(o Overrides) error {
+	call, _ := parseCall(o.Call)
+	var errs []error
+	if call != nil {
+		errs = append(errs, notSupported("--call %s: orch runs builds only; the frontend's check, outline and targets methods are not supported yet", o.Call))
+	}
+	if o.Load {
+		errs = append(errs, notSupported("--load: loading images into a local image store is not supported yet; add a type=containerd output instead"))
+	}
+	return errors.Join(errs...)
+}
+
+// writeReports writes every report file opts names; each failure is a
+// *FileError.
+func writeReports(opts Options, rep *runner.Report) error {
+	var errs []error
+	for _, f := range reportFiles {
+		if p := f.path(opts); p != "" {
+			err := runner.WriteFile(p, func(w io.Writer) error { return f.write(rep, w) })
+			if err != nil {
+				errs = append(errs, &FileError{Option: f.option, Err: err})
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
