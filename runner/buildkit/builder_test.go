@@ -2,21 +2,15 @@ package buildkit
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -33,80 +27,20 @@ import (
 	"github.com/orch-build/orch/runner"
 )
 
-// writePEM writes one PEM block to dir/name and returns the path.
-func writePEM(t *testing.T, dir, name, typ string, der []byte) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// tlsFiles makes a CA, a server certificate for 127.0.0.1 and a client
-// certificate, all signed by the CA.
-type tlsFiles struct{ ca, serverCert, serverKey, clientCert, clientKey string }
-
-func newTLSFiles(t *testing.T) tlsFiles {
-	t.Helper()
-	dir := t.TempDir()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "orch test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	leaf := func(name string, serial int64, usage x509.ExtKeyUsage) (string, string) {
-		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-			ExtKeyUsage: []x509.ExtKeyUsage{usage}, KeyUsage: x509.KeyUsageDigitalSignature,
-			IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keyDER, _ := x509.MarshalECPrivateKey(key)
-		return writePEM(t, dir, name+".pem", "CERTIFICATE", der), writePEM(t, dir, name+"-key.pem", "EC PRIVATE KEY", keyDER)
-	}
-	f := tlsFiles{ca: writePEM(t, dir, "ca.pem", "CERTIFICATE", caDER)}
-	f.serverCert, f.serverKey = leaf("server", 2, x509.ExtKeyUsageServerAuth)
-	f.clientCert, f.clientKey = leaf("client", 3, x509.ExtKeyUsageClientAuth)
-	return f
-}
-
-func freeTCPPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func TestTCPBuilderWithTLS(t *testing.T) {
-	f := newTLSFiles(t)
-	addr := "tcp://127.0.0.1:" + strconv.Itoa(freeTCPPort(t))
-	testbed.StartExtraBuildKit(t, addr, "--tlscacert", f.ca, "--tlscert", f.serverCert, "--tlskey", f.serverKey)
+	bk, f := testbed.StartTLSBuildKit(t)
+	addr := bk.Addr
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	c, err := Connect(ctx, BuilderOptions{Addr: addr, TLSCACert: f.ca, TLSCert: f.clientCert, TLSKey: f.clientKey})
+	c, err := Connect(ctx, BuilderOptions{Addr: addr, TLSCACert: f.CA, TLSCert: f.ClientCert, TLSKey: f.ClientKey})
 	if err != nil {
 		t.Fatalf("connect with TLS: %v", err)
 	}
 	c.Close()
 
 	// Without a client certificate the daemon refuses the connection.
-	if c, err := Connect(ctx, BuilderOptions{Addr: addr, TLSCACert: f.ca}); err == nil {
+	if c, err := Connect(ctx, BuilderOptions{Addr: addr, TLSCACert: f.CA}); err == nil {
 		c.Close()
 		t.Errorf("connect without a client certificate succeeded")
 	}
