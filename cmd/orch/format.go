@@ -11,7 +11,7 @@ import (
 func formatFlag(formats ...string) cli.Flag {
 	return &cli.StringFlag{
 		Name:  "format",
-		Value: formats[0],
+		Value: formats[0], DefaultText: formats[0],
 		Usage: "output `FORMAT`: " + orList(formats),
 	}
 }

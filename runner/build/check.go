@@ -25,6 +25,10 @@ type Checked struct {
 	// Diagnostics are every warning and error, in phase order: loading
 	// (with unknown --var names), planning, then the targets' own checks.
 	Diagnostics hcl.Diagnostics
+
+	// targets are the targets checked: the plan's, or the selection's when
+	// planning failed.
+	targets []*config.Target
 }
 
 // Load reads and evaluates the files opts.Config names, with the
@@ -57,18 +61,20 @@ func Check(opts Options) (*Checked, error) {
 	if err != nil {
 		return ch, err
 	}
-	var targets []*config.Target
 	plan, perr := graph.New(ch.Config, opts.Targets)
 	if perr == nil {
 		ch.Plan = plan
-		targets = targetsOf(ch)
+		ch.targets = make([]*config.Target, len(plan.Nodes))
+		for i, n := range plan.Nodes {
+			ch.targets[i] = n.Target
+		}
 	} else {
 		ch.Diagnostics = append(ch.Diagnostics, graph.Diagnostics(perr)...)
 		// The selection holds, only the plan failed: its targets can
 		// still be checked one by one.
-		targets, _ = graph.Targets(ch.Config, opts.Targets)
+		ch.targets, _ = graph.Targets(ch.Config, opts.Targets)
 	}
-	ch.Diagnostics = append(ch.Diagnostics, buildkit.CheckTargets(targets)...)
+	ch.Diagnostics = append(ch.Diagnostics, buildkit.CheckTargets(ch.targets)...)
 	return ch, ch.err()
 }
 
@@ -114,14 +120,3 @@ func unknownVars(cfg *config.Config, vars map[string]string) hcl.Diagnostics {
 	return diags
 }
 
-// targetsOf returns the targets of c's plan.
-func targetsOf(c *Checked) []*config.Target {
-	if c.Plan == nil {
-		return nil
-	}
-	targets := make([]*config.Target, len(c.Plan.Nodes))
-	for i, n := range c.Plan.Nodes {
-		targets[i] = n.Target
-	}
-	return targets
-}

@@ -64,16 +64,18 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		opts.Progress = "quiet"
 	}
 	ch, err := Check(opts)
+	if !errors.Is(err, ErrInvalidOptions) {
+		// What a run grants is checked with the rest, so every problem
+		// comes out at once.
+		ch.Diagnostics = append(ch.Diagnostics, buildkit.CheckEntitlements(ch.targets, opts.Allow)...)
+		err = ch.err()
+	}
 	res.Checked = ch
 	if opts.OnCheck != nil {
 		opts.OnCheck(ch)
 	}
 	if err != nil {
 		return res, err
-	}
-	if diags := buildkit.CheckEntitlements(targetsOf(ch), opts.Allow); len(diags) > 0 {
-		ch.Diagnostics = append(ch.Diagnostics, diags...)
-		return res, ch.err()
 	}
 
 	bk, err := buildkit.Open(ctx, opts.Builder)
