@@ -119,4 +119,3 @@ func unknownVars(cfg *config.Config, vars map[string]string) hcl.Diagnostics {
 	}
 	return diags
 }
-
