@@ -92,14 +92,10 @@ func (p *Plan) Node(name string) *Node {
 // invalid selection stops planning early, since nothing can be checked
 // without it.
 func New(cfg *config.Config, selection []string) (*Plan, error) {
-	if cfg == nil {
-		cfg = &config.Config{}
-	}
-	selected, err := selectTargets(cfg, selection)
+	b, err := collect(cfg, selection)
 	if err != nil {
 		return nil, err
 	}
-	b := newBuilder(cfg, selected)
 	order, cycles := b.order()
 	b.errs = append(b.errs, cycles...)
 	b.checkPlatforms()

@@ -8,6 +8,20 @@ import "github.com/orch-build/orch/config"
 // run beside the plan's own checks, so a cycle does not hide a bad value.
 // Its error is an invalid selection only, as New reports it.
 func Targets(cfg *config.Config, selection []string) ([]*config.Target, error) {
+	b, err := collect(cfg, selection)
+	if err != nil {
+		return nil, err
+	}
+	targets := make([]*config.Target, len(b.nodes))
+	for i, n := range b.nodes {
+		targets[i] = n.target
+	}
+	return targets, nil
+}
+
+// collect selects the targets of selection and gathers them, with every
+// target they link to, into a builder: what New and Targets start from.
+func collect(cfg *config.Config, selection []string) (*builder, error) {
 	if cfg == nil {
 		cfg = &config.Config{}
 	}
@@ -15,10 +29,5 @@ func Targets(cfg *config.Config, selection []string) ([]*config.Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := newBuilder(cfg, selected)
-	targets := make([]*config.Target, len(b.nodes))
-	for i, n := range b.nodes {
-		targets[i] = n.target
-	}
-	return targets, nil
+	return newBuilder(cfg, selected), nil
 }

@@ -117,14 +117,7 @@ type buildProject struct {
 func newBuildProject(t *testing.T, hcl string) *buildProject {
 	t.Helper()
 	bk := testbed.StartBuildKit(t)
-	root, err := testbed.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bb := filepath.Join(root, "bin", "busybox")
-	if _, err := os.Stat(filepath.Join(bb, "amd64", "busybox")); err != nil {
-		testbed.Unavailable(t, "busybox is missing: %v", err)
-	}
+	bb := testbed.Busybox(t)
 	p := &buildProject{dir: t.TempDir(), builder: bk.Addr, busybox: bb}
 	for name, content := range map[string]string{"orch.hcl": hcl, "Dockerfile": buildDockerfile} {
 		if err := os.WriteFile(p.path(name), []byte(content), 0o644); err != nil {

@@ -98,35 +98,21 @@ func TestBuildJobs(t *testing.T) {
 	}
 }
 
-// TestBuildAtomic: with --atomic and one target failing, the target that
-// built publishes nothing and the summary says why; without it, its layout
-// is written (TestBuildFailurePolicy).
+// TestBuildAtomic: with --atomic (and --keep-going, so that ok and slow
+// build) and one target failing, nothing is published and the summary
+// says why; without --atomic, ok's and slow's layouts are written
+// (TestBuildFailurePolicy).
 func TestBuildAtomic(t *testing.T) {
-	p := newBuildProject(t, `
-variable "BUSYBOX" {}
-target "_base" {
-  contexts = { busybox = BUSYBOX }
-  no-cache = true
-}
-target "ok" {
-  inherits = ["_base"]
-  args     = { CMD = "echo ok > /ok" }
-  output   = ["type=oci,tar=false,dest=out/ok"]
-}
-target "bad" {
-  inherits   = ["_base"]
-  depends_on = ["ok"]
-  args       = { CMD = "exit 3" }
-  output     = ["type=oci,tar=false,dest=out/bad"]
-}
-`)
+	p := newBuildProject(t, failingGraph)
 	var stdout, stderr bytes.Buffer
-	code := run(append([]string{"orch"}, p.args("--progress", "quiet", "--atomic", "ok", "bad")...), &stdout, &stderr)
+	code := run(append([]string{"orch"}, p.args("--progress", "quiet", "--atomic", "--keep-going", "--var", "SLEEP=1")...), &stdout, &stderr)
 	if code != exitFailed {
 		t.Fatalf("exit %d, want %d\n%s", code, exitFailed, &stderr)
 	}
-	if _, err := os.Stat(p.path("out/ok")); err == nil {
-		t.Errorf("out/ok was written by an atomic run in which bad failed")
+	for _, name := range []string{"ok", "bad", "child", "slow"} {
+		if _, err := os.Stat(p.path("out/" + name)); err == nil {
+			t.Errorf("out/%s was written by an atomic run in which bad failed", name)
+		}
 	}
 	if !strings.Contains(stderr.String(), "atomic run: nothing was published") {
 		t.Errorf("the summary does not say nothing was published:\n%s", &stderr)

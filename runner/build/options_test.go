@@ -231,3 +231,16 @@ func TestRunStopsBeforeTheBuilder(t *testing.T) {
 		t.Errorf("--load: error %v, want ErrNotSupported", err)
 	}
 }
+
+// TestRunRefusesUnsupported: an override orch cannot carry out ends Run
+// with ErrNotSupported before the builder, whatever the check finds.
+func TestRunRefusesUnsupported(t *testing.T) {
+	opts := writeProject(t, map[string]string{"orch.hcl": `target "app" {}` + "\n", "Dockerfile": "FROM scratch\n"})
+	opts.Builder.Addr = "unix:///nonexistent/buildkitd.sock"
+	for _, o := range []Overrides{{Policy: []string{"strict=true"}}, {Call: "outline"}, {Load: true}} {
+		opts.Overrides = o
+		if _, err := Run(t.Context(), opts); !errors.Is(err, ErrNotSupported) {
+			t.Errorf("%+v: error %v, want ErrNotSupported", o, err)
+		}
+	}
+}

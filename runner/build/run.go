@@ -64,7 +64,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		opts.Progress = "quiet"
 	}
 	ch, err := Check(opts)
-	if !errors.Is(err, ErrInvalidOptions) {
+	if err == nil || errors.Is(err, ErrConfig) {
 		// What a run grants is checked with the rest, so every problem
 		// comes out at once.
 		ch.Diagnostics = append(ch.Diagnostics, buildkit.CheckEntitlements(ch.targets, opts.Allow)...)

@@ -7,7 +7,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -28,14 +27,7 @@ func TestMain(m *testing.M) { os.Exit(testbed.Main(m)) }
 func pushProject(t *testing.T, host, repo string, n int) Options {
 	t.Helper()
 	bk := testbed.StartBuildKit(t)
-	root, err := testbed.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	busybox := filepath.Join(root, "bin", "busybox")
-	if _, err := os.Stat(filepath.Join(busybox, "amd64", "busybox")); err != nil {
-		testbed.Unavailable(t, "busybox is missing: %v", err)
-	}
+	busybox := testbed.Busybox(t)
 	names := make([]string, n)
 	for i := range names {
 		names[i] = fmt.Sprintf("%q", fmt.Sprint(i+1))
