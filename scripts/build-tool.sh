@@ -45,11 +45,12 @@ mkdir -p "$root/bin"
 tmp="$out.tmp.$$"
 trap 'rm -f "$tmp"' EXIT
 cd "$dir"
-# The version variables are normally set by the project's own Makefile;
-# setting them makes `CMD --version` say what it is. No cgo: the tools need
-# none of their cgo-only parts.
+# The version variables are normally set by the project's own Makefile
+# (some keep them in a version package, others in main.version); setting them
+# makes `CMD --version` say what it is (the linker ignores an -X naming a
+# variable that does not exist). No cgo: the tools need none of their cgo-only parts.
 CGO_ENABLED=0 go build -trimpath \
-	-ldflags "-s -w -X $mod/version.Version=$want -X $mod/version.Package=$mod" \
+	-ldflags "-s -w -X $mod/version.Version=$want -X $mod/version.Package=$mod -X main.version=$want" \
 	-o "$tmp" "$mod/cmd/$cmd"
 mv "$tmp" "$out"
 trap - EXIT

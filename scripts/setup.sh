@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Sets up everything orch's builds and tests need on a Debian machine, as root:
 # system packages, QEMU user emulation for linux/arm64 RUN steps, the pinned
-# buildkitd and buildctl built from the BuildKit version go.mod requires, and a
-# busybox per architecture for the FROM scratch examples. Every step checks
-# first and does nothing when its result is already there, so running it twice
-# is cheap.
+# buildkitd and buildctl built from the BuildKit version go.mod requires, a
+# busybox per architecture for the FROM scratch examples, and the tools the
+# tests run (buildx, containerd, gremlins). Every step checks first and does
+# nothing when its result is already there, so running it twice is cheap.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +18,10 @@ as_root() {
 }
 
 # 1. Debian packages, only the missing ones; apt-get update once, first.
-packages=(runc docker-registry busybox-static qemu-user-static)
+# podman is the destination the Podman tests load images into (the test bed
+# runs `podman system service` with its own storage); chromium renders the
+# HTML run report headless in its test.
+packages=(runc docker-registry busybox-static qemu-user-static podman chromium)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -102,4 +105,8 @@ bash "$root/tools/bakediff/build.sh"
 bash "$root/tools/containerd/build.sh"
 # ---------------------------------------------------------------------------
 
-log "ready: $("$bin/buildkitd" --version), $(runc --version | head -1), $(docker-registry --version)"
+# 7. go-gremlins, the mutation testing tool `go tool task mutate` runs, from
+# its own tools module so orch's go.mod does not gain its dependencies.
+bash "$root/tools/gremlins/build.sh"
+
+log "ready: $("$bin/buildkitd" --version), $(runc --version | head -1), $(docker-registry --version), $(podman --version), $(chromium --version 2>/dev/null)"

@@ -1,8 +1,9 @@
 // Package testbed starts the real daemons that orch's integration tests run
-// against: one buildkitd (OCI worker, runc) per test binary and any number of
-// distribution registries on free loopback ports, with or without htpasswd
-// basic auth. Everything lives in temporary directories and is stopped, by
-// pid, when the test binary ends.
+// against: one buildkitd (OCI worker, runc) per test binary, and for each test
+// that asks, distribution registries on free loopback ports (with or without
+// htpasswd basic auth), containerd, and a Podman API service. Everything lives
+// in temporary directories and is stopped, by pid, when the test or the test
+// binary ends. It also finds headless Chromium for tests that look at a page.
 //
 // Outside CI a missing binary skips the test with a message saying how to set
 // the machine up; with CI=true it fails the test, because CI must never pass
@@ -100,11 +101,16 @@ var (
 // startProcess starts a daemon in its own process group with its output in
 // logPath. The kernel sends it SIGTERM should the test binary die first.
 func startProcess(name, dir, logPath string, argv ...string) (*process, error) {
+	return startCommand(name, dir, logPath, exec.Command(argv[0], argv[1:]...))
+}
+
+// startCommand is startProcess for a command whose environment the caller
+// has set.
+func startCommand(name, dir, logPath string, cmd *exec.Cmd) (*process, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
