@@ -69,11 +69,29 @@ func RepoRoot() (string, error) {
 	}
 }
 
-// Binary finds a daemon binary: first in the repository's bin/ directory,
-// where setup builds the pinned buildkitd, then on PATH.
+// BinDirEnv names the variable that points the test bed at the directory of
+// setup's pinned binaries when the tests run in a copy of the tree without
+// bin/ (the mutation task runs every mutant's tests in such a copy).
+const BinDirEnv = "ORCH_TESTBED_BIN"
+
+// BinDir returns the directory holding setup's pinned binaries: $ORCH_TESTBED_BIN
+// when set, else bin/ in the repository.
+func BinDir() (string, error) {
+	if dir := os.Getenv(BinDirEnv); dir != "" {
+		return dir, nil
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, "bin"), nil
+}
+
+// Binary finds a daemon binary: first in BinDir, where setup builds the
+// pinned buildkitd, then on PATH.
 func Binary(name string) (string, error) {
-	if root, err := RepoRoot(); err == nil {
-		p := filepath.Join(root, "bin", name)
+	if dir, err := BinDir(); err == nil {
+		p := filepath.Join(dir, name)
 		if st, err := os.Stat(p); err == nil && st.Mode()&0o111 != 0 {
 			return p, nil
 		}
