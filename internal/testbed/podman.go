@@ -173,6 +173,17 @@ func (p *Podman) Request(tb testing.TB, method, path string, body io.Reader) (in
 
 // Load loads an image archive (OCI or docker, optionally gzip-compressed)
 // with POST /libpod/images/load and returns the names Podman reports.
+//
+// What Podman 4.3 does with an OCI archive (checked on this machine): it
+// names the image by the io.containerd.image.name annotation, else by
+// org.opencontainers.image.ref.name when that is a full reference (a bare
+// tag "1" becomes "localhost/1:latest"); a name without a registry gets
+// "localhost/". An index.json with more than one entry is refused ("more
+// than one image in oci"), so several tags take one load and then
+// POST /libpod/images/NAME/tag. From a multi-platform index it loads only
+// the host's platform, and refuses an index without it; an archive whose
+// index.json names one platform manifest directly loads that platform.
+// Tar entries must not start with "./".
 func (p *Podman) Load(tb testing.TB, archive io.Reader) []string {
 	tb.Helper()
 	code, raw := p.Request(tb, http.MethodPost, podmanAPI+"/images/load", archive)
