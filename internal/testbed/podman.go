@@ -176,11 +176,12 @@ func (p *Podman) Request(tb testing.TB, method, path string, body io.Reader) (in
 //
 // What Podman 4.3 does with an OCI archive (checked on this machine): it
 // names the image by the io.containerd.image.name annotation, else by
-// org.opencontainers.image.ref.name when that is a full reference (a bare
-// tag "1" becomes "localhost/1:latest"); a name without a registry gets
+// org.opencontainers.image.ref.name (which it reads as a reference: a bare
+// "tagonly" became "localhost/tagonly:latest"); a name without a registry gets
 // "localhost/". An index.json with more than one entry is refused ("more
 // than one image in oci"), so several tags take one load and then
-// POST /libpod/images/NAME/tag. From a multi-platform index it loads only
+// POST /libpod/images/NAME/tag, or a docker archive whose manifest.json
+// lists them all in RepoTags. From a multi-platform index it loads only
 // the host's platform, and refuses an index without it; an archive whose
 // index.json names one platform manifest directly loads that platform.
 // Tar entries must not start with "./".
