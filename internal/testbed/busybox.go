@@ -11,11 +11,11 @@ import (
 // that need a userland; it reports the test bed unavailable without it.
 func Busybox(tb testing.TB) string {
 	tb.Helper()
-	root, err := RepoRoot()
+	bin, err := BinDir()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	dir := filepath.Join(root, "bin", "busybox")
+	dir := filepath.Join(bin, "busybox")
 	if _, err := os.Stat(filepath.Join(dir, "amd64", "busybox")); err != nil {
 		Unavailable(tb, "busybox is missing: %v", err)
 	}
