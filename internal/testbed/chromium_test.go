@@ -12,14 +12,20 @@ import (
 )
 
 // page is a white page with a red block in its top left corner and a
-// paragraph that only its script adds.
+// paragraph that only its script adds; the paragraph's markup appears
+// nowhere in the source, so finding it proves the DOM is the live one.
 const page = `<!doctype html>
 <html><head><style>
 body { margin: 0; background: #fff; }
 #block { width: 200px; height: 100px; background: #f00; }
 </style></head>
 <body><div id="block"></div>
-<script>document.body.insertAdjacentHTML("beforeend", '<p id="added">added by script</p>');</script>
+<script>
+const p = document.createElement("p");
+p.id = "added";
+p.textContent = ["added", "by", "script"].join(" ");
+document.body.appendChild(p);
+</script>
 </body></html>
 `
 
