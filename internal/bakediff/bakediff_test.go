@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/orch-build/orch/internal/testbed"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.bake.json and *.bake.err from bin/buildx")
@@ -132,42 +134,60 @@ type result struct {
 }
 
 // runTool runs bin with args in a copy of testdata, under an environment made
-// only of the case's entries and a few fixed ones, so that nothing from the
-// developer's shell (SOURCE_DATE_EPOCH, BUILDX_*, variables named like bake
-// variables) leaks into either tool.
+// only of the case's entries and a few fixed ones (see toolEnv).
 func runTool(t *testing.T, c bakeCase, bin string, args ...string) result {
 	t.Helper()
 	work := t.TempDir()
 	if err := os.CopyFS(work, os.DirFS("testdata")); err != nil {
 		t.Fatal(err)
 	}
-	// bake checks at print time that an ssh agent socket exists, so each
-	// run gets one: SSH_AUTH_SOCK for the "default" id, and agent.sock for
-	// cases that name a socket by path.
-	agent, err := net.Listen("unix", filepath.Join(work, "agent.sock"))
+	// Cases that name an ssh agent socket by path name agent.sock.
+	sock := listenAgent(t, work)
+	args = append(args, "-f", c.file)
+	args = append(args, c.args...)
+	return execTool(t, bin, work, toolEnv(t.TempDir(), sock, c.env), args)
+}
+
+// listenAgent opens a unix socket named agent.sock in dir for the run of
+// one case: bake checks at print time that an ssh agent socket exists.
+func listenAgent(t *testing.T, dir string) string {
+	t.Helper()
+	sock := filepath.Join(dir, "agent.sock")
+	agent, err := net.Listen("unix", sock)
 	if err != nil {
 		t.Fatalf("listen on an ssh agent socket: %v", err)
 	}
-	defer agent.Close()
-	state := t.TempDir()
+	t.Cleanup(func() { agent.Close() })
+	return sock
+}
+
+// toolEnv is the environment of one run: only the case's entries and a few
+// fixed ones, so that nothing from the developer's shell (SOURCE_DATE_EPOCH,
+// BUILDX_*, variables named like bake variables) leaks into either tool.
+// state holds the tools' own configuration; sock is the ssh agent socket
+// (SSH_AUTH_SOCK, for the "default" id).
+func toolEnv(state, sock string, extra []string) []string {
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + fakeHome,
 		"DOCKER_CONFIG=" + filepath.Join(state, "docker"),
 		"BUILDX_CONFIG=" + filepath.Join(state, "buildx"),
-		"SSH_AUTH_SOCK=" + filepath.Join(work, "agent.sock"),
+		"SSH_AUTH_SOCK=" + sock,
 	}
-	env = append(env, c.env...)
-	args = append(args, "-f", c.file)
-	args = append(args, c.args...)
+	return append(env, extra...)
+}
 
+// execTool runs bin with args in dir under env and returns what it printed
+// and its exit code; it fails the test only when bin cannot run at all.
+func execTool(t *testing.T, bin, dir string, env, args []string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir, cmd.Env = work, env
+	cmd.Dir, cmd.Env = dir, env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
+	err := cmd.Run()
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
@@ -204,10 +224,7 @@ func findBuildx(t *testing.T) string {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(abs); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("bin/buildx is missing under CI=true (%v); setup must run tools/bakediff/build.sh", err)
-		}
-		t.Skipf("bin/buildx is missing: run tools/bakediff/build.sh to compare against live buildx (%v)", err)
+		testbed.Unavailable(t, "bin/buildx is missing (%v); tools/bakediff/build.sh builds it", err)
 	}
 	return abs
 }
@@ -286,7 +303,7 @@ func TestOrchPrintMatchesBake(t *testing.T) {
 	}
 	live := true
 	if _, err := os.Stat(buildx); err != nil {
-		if os.Getenv("CI") == "true" {
+		if testbed.InCI() {
 			t.Fatalf("bin/buildx is missing under CI=true (%v); setup must run tools/bakediff/build.sh", err)
 		}
 		t.Logf("bin/buildx is missing; comparing against the recorded goldens instead of live buildx")
@@ -302,23 +319,28 @@ func TestOrchPrintMatchesBake(t *testing.T) {
 			}
 			got := runOrch(t, c)
 			cmdline := "orch print -f " + c.file + " " + strings.Join(c.args, " ")
-			switch {
-			case want.code != 0 && got.code == 0:
-				t.Fatalf("%s succeeded, but bake rejects the file:\n%s\norch printed:\n%s", cmdline, want.stderr, got.stdout)
-			case want.code != 0:
-				// Both reject the file; a config error is exit code 2.
-				if got.code != 2 {
-					t.Errorf("%s exited %d, want 2 (config error); stderr:\n%s", cmdline, got.code, got.stderr)
-				}
-				return
-			case got.code != 0:
-				t.Fatalf("%s exited %d; bake succeeds. stderr:\n%s", cmdline, got.code, got.stderr)
-			}
-			for _, d := range compareJSON(want.stdout, got.stdout, c.unordered) {
+			for _, d := range differences(want, got, c.unordered) {
 				t.Errorf("%s: %s", cmdline, d)
 			}
 		})
 	}
+}
+
+// differences lists how orch's result differs from bake's: whether each
+// succeeds first (both rejecting the input is agreement, when orch says so
+// with exit code 2, a config error), then the printed JSON.
+func differences(bake, orch result, unordered []string) []string {
+	switch {
+	case bake.code != 0 && orch.code == 0:
+		return []string{fmt.Sprintf("orch succeeded, but bake rejects the input:\n%s\norch printed:\n%s", bake.stderr, orch.stdout)}
+	case bake.code != 0 && orch.code != 2:
+		return []string{fmt.Sprintf("both reject the input, but orch exited %d, want 2 (config error); stderr:\n%s", orch.code, orch.stderr)}
+	case bake.code != 0:
+		return nil
+	case orch.code != 0:
+		return []string{fmt.Sprintf("orch exited %d; bake succeeds. stderr:\n%s", orch.code, orch.stderr)}
+	}
+	return compareJSON(bake.stdout, orch.stdout, unordered)
 }
 
 // compareJSON lists every difference between bake's and orch's documents:
