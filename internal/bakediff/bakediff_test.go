@@ -53,6 +53,9 @@ func TestMain(m *testing.M) {
 		orchBuildErr = fmt.Errorf("go build ./cmd/orch: %w\n%s", err, out)
 	}
 	code := m.Run()
+	if upstreamSummary != "" && testing.Verbose() {
+		fmt.Println(upstreamSummary)
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

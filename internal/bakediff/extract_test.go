@@ -170,14 +170,14 @@ func (s *scope) structType(name string) *ast.StructType {
 // testCtx is one test or subtest: its name, environment and working
 // directory, which its subtests inherit.
 type testCtx struct {
-	name   string
-	env    []string // KEY=VALUE in the order set
-	wd     string   // starts with caseRoot
-	calls  int      // entry-point calls recorded so far in this test
-	temps  []string // t.TempDir()s, whose files go when the test ends
-	subs   map[string]int
-	stop   bool // t.Skip, t.Fatal or t.FailNow ran
-	parent *testCtx
+	name  string
+	env   []string // KEY=VALUE in the order set
+	lost  string   // why env or wd is not known (set from values the interpreter lacks), or ""
+	wd    string   // starts with caseRoot
+	calls int      // entry-point calls recorded so far in this test
+	temps []string // t.TempDir()s, whose files go when the test ends
+	subs  map[string]int
+	stop  bool // t.Skip, t.Fatal or t.FailNow ran
 }
 
 func (tc *testCtx) child(name string) *testCtx {
@@ -187,7 +187,7 @@ func (tc *testCtx) child(name string) *testCtx {
 	if n > 0 {
 		name = fmt.Sprintf("%s#%02d", name, n)
 	}
-	return &testCtx{name: tc.name + "/" + name, env: slices.Clone(tc.env), wd: tc.wd, subs: map[string]int{}, parent: tc}
+	return &testCtx{name: tc.name + "/" + name, env: slices.Clone(tc.env), lost: tc.lost, wd: tc.wd, subs: map[string]int{}}
 }
 
 func (tc *testCtx) setenv(key, val string) {
@@ -1148,16 +1148,19 @@ func (x *extractor) library(name string, args []value, tc *testCtx) value {
 			tc.setenv(s[0], s[1])
 			return nilValue{}
 		}
+		tc.lost = "an os.Setenv of values that cannot be evaluated statically"
 	case "os.Unsetenv":
 		if s, ok := strs(); ok && len(s) == 1 {
 			tc.unsetenv(s[0])
 			return nilValue{}
 		}
+		tc.lost = "an os.Unsetenv of a name that cannot be evaluated statically"
 	case "os.Chdir":
 		if s, ok := strs(); ok && len(s) == 1 {
 			tc.wd = resolve(tc.wd, s[0])
 			return nilValue{}
 		}
+		tc.lost = "an os.Chdir to a directory that cannot be evaluated statically"
 	case "os.WriteFile":
 		if len(args) == 3 {
 			p, ok := args[0].(string)
@@ -1283,11 +1286,13 @@ func (x *extractor) testingMethod(e *ast.CallExpr, name string, tc *testCtx, sc 
 			}
 		}
 		// The environment of everything after this is unknown.
-		tc.setenv("\x00unknown", fmt.Sprintf("t.Setenv at %s", x.source(e)))
+		tc.lost = "a t.Setenv of values that cannot be evaluated statically"
 	case "Chdir":
 		if p, ok := args[0].(string); ok {
 			tc.wd = resolve(tc.wd, p)
+			return nilValue{}
 		}
+		tc.lost = "a t.Chdir to a directory that cannot be evaluated statically"
 	case "Name":
 		return tc.name
 	case "TempDir":
@@ -1394,10 +1399,8 @@ func (x *extractor) record(e *ast.CallExpr, fn string, args []value, tc *testCtx
 	if err := c.fromArgs(fn, args); err != nil && c.skip == "" {
 		c.skip = err.Error()
 	}
-	for _, kv := range c.env {
-		if strings.HasPrefix(kv, "\x00unknown=") {
-			c.skip = "the environment cannot be evaluated statically: " + strings.TrimPrefix(kv, "\x00unknown=")
-		}
+	if tc.lost != "" && c.skip == "" {
+		c.skip = "the environment or working directory is unknown after " + tc.lost
 	}
 	for _, p := range slices.Sorted(maps.Keys(x.disk)) {
 		rel, ok := underRoot(p)

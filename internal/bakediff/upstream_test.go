@@ -208,10 +208,13 @@ func TestUpstreamBakeCases(t *testing.T) {
 	}
 	summary := summarize(cases, outcomes, known, version, elapsed)
 	t.Log(summary)
-	if testing.Verbose() {
-		fmt.Println(strings.SplitN(summary, "\n", 2)[0])
-	}
+	upstreamSummary, _, _ = strings.Cut(summary, "\n")
 }
+
+// upstreamSummary is the count line of TestUpstreamBakeCases, which
+// TestMain prints with -v after every test has reported, so that it is the
+// last line before "ok" in a CI log.
+var upstreamSummary string
 
 // summarize counts the cases: extracted, skipped (with reasons), compared,
 // identical, and the misses by kind.
