@@ -1,11 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"os"
 
-	"github.com/urfave/cli/v3"
+	"github.com/urfave/cli/v2"
 
 	"github.com/orch-build/orch/runner"
 	"github.com/orch-build/orch/runner/build"
@@ -27,17 +26,17 @@ func (a *app) buildCommand() *cli.Command {
 	}
 }
 
-func (a *app) buildAction(ctx context.Context, cmd *cli.Command) error {
-	if list := cmd.String("list"); list != "" {
-		if cmd.Bool("print") {
+func (a *app) buildAction(c *cli.Context) error {
+	if list := c.String("list"); list != "" {
+		if c.Bool("print") {
 			return usageErrorf("--print and --list cannot be used together")
 		}
-		return a.list(cmd, list)
+		return a.list(c, list)
 	}
-	if cmd.Bool("print") {
-		return a.printAction(ctx, cmd)
+	if c.Bool("print") {
+		return a.printAction(c)
 	}
-	opts, err := buildOptions(cmd)
+	opts, err := buildOptions(c)
 	if err != nil {
 		return err
 	}
@@ -46,7 +45,7 @@ func (a *app) buildAction(ctx context.Context, cmd *cli.Command) error {
 		opts.ProgressOut = f
 	}
 	opts.OnCheck = func(ch *build.Checked) { writeDiagnostics(a.stderr, ch.Diagnostics, ch.Config.Sources) }
-	res, err := a.lib.run(ctx, opts)
+	res, err := a.lib.run(c.Context, opts)
 	if res != nil && res.Report != nil {
 		_ = res.Report.WriteSummary(a.stderr)
 	}

@@ -1,12 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/urfave/cli/v3"
+	"github.com/urfave/cli/v2"
 
 	"github.com/orch-build/orch/runner/buildkit"
 )
@@ -15,18 +14,19 @@ import (
 // neither --builder nor BUILDKIT_HOST names one.
 func (a *app) builderCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "builder",
-		Usage: "manage the local buildkitd that orch starts when no builder is named",
-		Commands: []*cli.Command{
+		Name:   "builder",
+		Usage:  "manage the local buildkitd that orch starts when no builder is named",
+		Action: commandsAction,
+		Subcommands: []*cli.Command{
 			{
 				Name:  "status",
 				Usage: "show whether the managed buildkitd runs, its address and platforms",
-				Action: func(ctx context.Context, _ *cli.Command) error {
+				Action: func(c *cli.Context) error {
 					m, err := buildkit.DefaultManaged()
 					if err != nil {
 						return err
 					}
-					st, err := m.Status(ctx)
+					st, err := m.Status(c.Context)
 					if errors.Is(err, buildkit.ErrNotRunning) {
 						fmt.Fprintf(a.stdout, "managed buildkitd: not running (state %s)\n", m.StateDir)
 						return nil
@@ -42,12 +42,12 @@ func (a *app) builderCommand() *cli.Command {
 			{
 				Name:  "start",
 				Usage: "start the managed buildkitd now instead of on first use",
-				Action: func(ctx context.Context, _ *cli.Command) error {
+				Action: func(c *cli.Context) error {
 					m, err := buildkit.DefaultManaged()
 					if err != nil {
 						return err
 					}
-					bk, err := m.Ensure(ctx)
+					bk, err := m.Ensure(c.Context)
 					if err != nil {
 						return err
 					}
@@ -59,12 +59,12 @@ func (a *app) builderCommand() *cli.Command {
 			{
 				Name:  "stop",
 				Usage: "stop the managed buildkitd (its build cache stays for the next start)",
-				Action: func(ctx context.Context, _ *cli.Command) error {
+				Action: func(c *cli.Context) error {
 					m, err := buildkit.DefaultManaged()
 					if err != nil {
 						return err
 					}
-					err = m.Stop(ctx)
+					err = m.Stop(c.Context)
 					if errors.Is(err, buildkit.ErrNotRunning) {
 						fmt.Fprintln(a.stdout, "managed buildkitd: not running")
 						return nil

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/urfave/cli/v3"
+	"github.com/urfave/cli/v2"
 
 	"github.com/orch-build/orch/config"
 	"github.com/orch-build/orch/runner"
@@ -34,14 +34,14 @@ func fileFlags() []cli.Flag {
 // --push` shows what `orch build --push` builds.
 func overrideFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.BoolFlag{Name: "push", Usage: "push every image output to its registry (--set '*.push=true')"},
-		&cli.BoolFlag{Name: "load", Usage: "load every image into the local image store (--set '*.load=true'); not supported yet"},
-		&cli.BoolFlag{Name: "no-cache", Usage: "build without the build cache (--set '*.no-cache=true')"},
-		&cli.BoolFlag{Name: "pull", Usage: "always pull referenced images (--set '*.pull=true')"},
+		boolFlag("push", "push every image output to its registry (--set '*.push=true')"),
+		boolFlag("load", "load every image into the local image store (--set '*.load=true'); not supported yet"),
+		boolFlag("no-cache", "build without the build cache (--set '*.no-cache=true')"),
+		boolFlag("pull", "always pull referenced images (--set '*.pull=true')"),
 		&cli.StringFlag{Name: "sbom", Usage: "SBOM attestation: true, false or its `OPTIONS` (--set '*.attest=type=sbom,...')"},
 		&cli.StringFlag{Name: "provenance", Usage: "provenance attestation: true, false or its `OPTIONS` such as mode=max (--set '*.attest=type=provenance,...')"},
 		&cli.StringFlag{Name: "call", Usage: "frontend `METHOD` to call: build (the default), check, outline or targets, with ,format=json (--set '*.call=...'); only build runs yet"},
-		&cli.BoolFlag{Name: "check", Usage: "shorthand for --call check"},
+		boolFlag("check", "shorthand for --call check"),
 		repeatable("policy", "source policy `OPTIONS`, as bake's (repeatable); only disabled=true is accepted yet"),
 	}
 }
@@ -50,7 +50,7 @@ func overrideFlags() []cli.Flag {
 func builderFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{
-			Name: "builder", Sources: cli.EnvVars("BUILDKIT_HOST"),
+			Name: "builder", EnvVars: []string{"BUILDKIT_HOST"},
 			Usage: "BuildKit daemon `ADDR`: unix://, tcp://, docker-container://, kube-pod://, podman-container:// or ssh://; default: orch's managed local buildkitd",
 		},
 		&cli.StringFlag{Name: "tlscacert", TakesFile: true, Usage: "CA certificate `FILE` for a tcp:// builder"},
@@ -68,12 +68,12 @@ func runFlags() []cli.Flag {
 			Usage:       "run at most `N` solves at once; bake's MODE[,parallel=N] works too (fail-fast; defer-error: --keep-going; defer-output: --atomic)",
 			DefaultText: strconv.Itoa(runner.DefaultJobs()),
 		},
-		&cli.BoolFlag{Name: "keep-going", Aliases: []string{"k"}, Usage: "after a failure, finish every target that does not depend on it"},
+		boolFlag("keep-going", "after a failure, finish every target that does not depend on it", "k"),
 		&cli.StringFlag{Name: "retries", Value: "0", DefaultText: "0", Usage: "retry a transient failure (registry 5xx/429, dropped connection) up to `N` times"},
-		&cli.BoolFlag{Name: "atomic", Usage: "publish only when every target built: push by digest while building, then move tags, write local outputs and create containerd images"},
+		boolFlag("atomic", "publish only when every target built: push by digest while building, then move tags, write local outputs and create containerd images"),
 		&cli.StringFlag{Name: "registry-jobs", Value: "4", DefaultText: "4", Usage: "push at most `N` images to one registry host at once, across all targets (0: no limit)"},
 		&cli.StringFlag{
-			Name: "progress", Value: "auto", DefaultText: "auto", Sources: cli.EnvVars("BUILDKIT_PROGRESS"),
+			Name: "progress", Value: "auto", DefaultText: "auto", EnvVars: []string{"BUILDKIT_PROGRESS"},
 			Usage: "progress display `MODE`: " + orList(build.ProgressModes) + " (none is quiet)",
 		},
 		&cli.StringFlag{Name: "report", TakesFile: true, Usage: "write a JSON run report to `FILE`"},
@@ -81,23 +81,23 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "metadata-file", TakesFile: true, Usage: "write buildx-compatible build metadata to `FILE`"},
 		&cli.StringFlag{Name: "log-dir", TakesFile: true, Usage: "write one plain build log per target into `DIR`"},
 		&cli.StringFlag{Name: "list", Usage: "list targets or variables instead of building, as bake: `TYPE`[,format=json] (targets or variables)"},
-		&cli.BoolFlag{Name: "print", Usage: "print the resolved targets instead of building (as orch print)"},
+		boolFlag("print", "print the resolved targets instead of building (as orch print)"),
 	}
 }
 
-// loadOptions turns the file flags of cmd into options; the positional
+// loadOptions turns the file flags of c into options; the positional
 // arguments are the selection.
-func loadOptions(cmd *cli.Command) (build.Options, error) {
+func loadOptions(c *cli.Context) (build.Options, error) {
 	opts := build.Options{
 		Config: config.Options{
-			Files: values(cmd, "file"),
-			Sets:  values(cmd, "set"),
+			Files: values(c, "file"),
+			Sets:  values(c, "set"),
 			Stdin: os.Stdin,
 			Env:   os.Environ(),
 		},
-		Targets: cmd.Args().Slice(),
+		Targets: c.Args().Slice(),
 	}
-	for _, v := range values(cmd, "var") {
+	for _, v := range values(c, "var") {
 		name, value, ok := strings.Cut(v, "=")
 		if !ok || name == "" {
 			return opts, usageErrorf("--var %q: expected NAME=VALUE", v)
@@ -111,67 +111,67 @@ func loadOptions(cmd *cli.Command) (build.Options, error) {
 }
 
 // checkOptions adds the override flags to loadOptions.
-func checkOptions(cmd *cli.Command) (build.Options, error) {
-	opts, err := loadOptions(cmd)
+func checkOptions(c *cli.Context) (build.Options, error) {
+	opts, err := loadOptions(c)
 	if err != nil {
 		return opts, err
 	}
 	o := &opts.Overrides
-	o.Push = cmd.Bool("push")
-	o.Load = cmd.Bool("load")
-	if cmd.IsSet("no-cache") {
-		v := cmd.Bool("no-cache")
+	o.Push = c.Bool("push")
+	o.Load = c.Bool("load")
+	if c.IsSet("no-cache") {
+		v := c.Bool("no-cache")
 		o.NoCache = &v
 	}
-	if cmd.IsSet("pull") {
-		v := cmd.Bool("pull")
+	if c.IsSet("pull") {
+		v := c.Bool("pull")
 		o.Pull = &v
 	}
-	o.SBOM = cmd.String("sbom")
-	o.Provenance = cmd.String("provenance")
-	o.Call = cmd.String("call")
-	if cmd.Bool("check") {
+	o.SBOM = c.String("sbom")
+	o.Provenance = c.String("provenance")
+	o.Call = c.String("call")
+	if c.Bool("check") {
 		o.Call = "check"
 	}
-	o.Policy = values(cmd, "policy")
+	o.Policy = values(c, "policy")
 	return opts, nil
 }
 
 // buildOptions adds the builder and run flags to checkOptions.
-func buildOptions(cmd *cli.Command) (build.Options, error) {
-	opts, err := checkOptions(cmd)
+func buildOptions(c *cli.Context) (build.Options, error) {
+	opts, err := checkOptions(c)
 	if err != nil {
 		return opts, err
 	}
 	opts.Builder = buildkit.BuilderOptions{
-		Addr:      cmd.String("builder"),
-		TLSCACert: cmd.String("tlscacert"),
-		TLSCert:   cmd.String("tlscert"),
-		TLSKey:    cmd.String("tlskey"),
+		Addr:      c.String("builder"),
+		TLSCACert: c.String("tlscacert"),
+		TLSCert:   c.String("tlscert"),
+		TLSKey:    c.String("tlskey"),
 	}
-	opts.Allow = values(cmd, "allow")
-	if opts.Jobs, opts.KeepGoing, opts.Atomic, err = parseJobs(cmd.String("jobs")); err != nil {
+	opts.Allow = values(c, "allow")
+	if opts.Jobs, opts.KeepGoing, opts.Atomic, err = parseJobs(c.String("jobs")); err != nil {
 		return opts, err
 	}
-	opts.KeepGoing = opts.KeepGoing || cmd.Bool("keep-going")
-	opts.Atomic = opts.Atomic || cmd.Bool("atomic")
-	if opts.Retries, err = intFlag(cmd, "retries"); err != nil {
+	opts.KeepGoing = opts.KeepGoing || c.Bool("keep-going")
+	opts.Atomic = opts.Atomic || c.Bool("atomic")
+	if opts.Retries, err = intFlag(c, "retries"); err != nil {
 		return opts, err
 	}
-	if opts.RegistryJobs, err = intFlag(cmd, "registry-jobs"); err != nil {
+	if opts.RegistryJobs, err = intFlag(c, "registry-jobs"); err != nil {
 		return opts, err
 	}
-	opts.Progress = cmd.String("progress")
-	opts.Report = cmd.String("report")
-	opts.JUnit = cmd.String("junit")
-	opts.MetadataFile = cmd.String("metadata-file")
-	opts.LogDir = cmd.String("log-dir")
+	opts.Progress = c.String("progress")
+	opts.Report = c.String("report")
+	opts.JUnit = c.String("junit")
+	opts.MetadataFile = c.String("metadata-file")
+	opts.LogDir = c.String("log-dir")
 	return opts, nil
 }
 
-// intFlag reads a numeric flag of cmd; the range is the library's to check.
-func intFlag(cmd *cli.Command, name string) (int, error) {
-	s := cmd.String(name)
+// intFlag reads a numeric flag of c; the range is the library's to check.
+func intFlag(c *cli.Context, name string) (int, error) {
+	s := c.String(name)
 	n, err := strconv.Atoi(s)
 	if err != nil {
 		return 0, usageErrorf("--%s %q: want a whole number", name, s)
@@ -237,6 +237,11 @@ func usageErrorf(format string, args ...any) error {
 	return &usageError{err: fmt.Errorf(format, args...)}
 }
 
+// boolFlag is a flag that is off unless given; its help shows no default.
+func boolFlag(name, usage string, aliases ...string) cli.Flag {
+	return &cli.BoolFlag{Name: name, Aliases: aliases, Usage: usage, DisableDefaultText: true}
+}
+
 // repeatable is a flag that may be given several times and keeps every
 // value whole: a slice flag would split values at commas, which breaks
 // --set app.output=type=local,dest=out and --var LIST=a,b.
@@ -244,19 +249,29 @@ func repeatable(name, usage string, aliases ...string) cli.Flag {
 	return &cli.GenericFlag{Name: name, Aliases: aliases, Usage: usage, Value: &repeated{}}
 }
 
-// repeated holds the values of a repeatable flag.
+// repeated holds the values of a repeatable flag, under all its names.
 type repeated struct{ values []string }
 
+// copied is what Serialize returns and Set ignores: after parsing, v2
+// copies a flag given by one name to its other names by calling Set with
+// Serialize's result, and as every name holds the same values nothing is
+// to be copied. No argument can hold it: a command line has no NUL bytes.
+const copied = "\x00repeated"
+
 func (r *repeated) Set(v string) error {
-	r.values = append(r.values, v)
+	if v != copied {
+		r.values = append(r.values, v)
+	}
 	return nil
 }
 
-func (r *repeated) String() string { return "" }
-func (r *repeated) Get() any       { return r.values }
+func (r *repeated) String() string    { return "" }
+func (r *repeated) Serialize() string { return copied }
 
-// values returns the values of the repeatable flag name of cmd.
-func values(cmd *cli.Command, name string) []string {
-	v, _ := cmd.Value(name).([]string)
-	return v
+// values returns the values of the repeatable flag name of c.
+func values(c *cli.Context, name string) []string {
+	if r, ok := c.Generic(name).(*repeated); ok {
+		return r.values
+	}
+	return nil
 }

@@ -3,7 +3,7 @@ package main
 import (
 	"slices"
 
-	"github.com/urfave/cli/v3"
+	"github.com/urfave/cli/v2"
 )
 
 // formatFlag is the --format flag of a command that prints in one of
@@ -16,12 +16,12 @@ func formatFlag(formats ...string) cli.Flag {
 	}
 }
 
-// outputFormat returns the --format value of cmd, or a usage error that
+// outputFormat returns the --format value of c, or a usage error that
 // names the formats the command knows.
-func outputFormat(cmd *cli.Command, formats ...string) (string, error) {
-	f := cmd.String("format")
+func outputFormat(c *cli.Context, formats ...string) (string, error) {
+	f := c.String("format")
 	if !slices.Contains(formats, f) {
-		return "", usageErrorf("%s: unknown --format %q: want %s", cmd.Name, f, orList(formats))
+		return "", usageErrorf("%s: unknown --format %q: want %s", c.Command.Name, f, orList(formats))
 	}
 	return f, nil
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
-
-	"github.com/urfave/cli/v3"
+	"github.com/urfave/cli/v2"
 )
 
 func (a *app) graphCommand() *cli.Command {
@@ -19,12 +17,12 @@ func (a *app) graphCommand() *cli.Command {
 			"  orch graph | dot -Tsvg > graph.svg\n" +
 			"--format json prints the same document as plan --format json.",
 		Flags: append(append(fileFlags(), overrideFlags()...), formatFlag("dot", "mermaid", "json")),
-		Action: func(_ context.Context, cmd *cli.Command) error {
-			format, err := outputFormat(cmd, "dot", "mermaid", "json")
+		Action: func(c *cli.Context) error {
+			format, err := outputFormat(c, "dot", "mermaid", "json")
 			if err != nil {
 				return err
 			}
-			p, err := a.plan(cmd)
+			p, err := a.plan(c)
 			if err != nil {
 				return err
 			}

@@ -9,19 +9,19 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/urfave/cli/v3"
+	"github.com/urfave/cli/v2"
 
 	"github.com/orch-build/orch/config"
 )
 
 // list is `orch build --list TYPE[,format=FORMAT]`: bake's listing of
 // targets (with groups) or variables, in bake's table or JSON form.
-func (a *app) list(cmd *cli.Command, spec string) error {
+func (a *app) list(c *cli.Context, spec string) error {
 	typ, format, err := parseList(spec)
 	if err != nil {
 		return err
 	}
-	cfg, err := a.load(cmd)
+	cfg, err := a.load(c)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -9,7 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/urfave/cli/v3"
+	"github.com/urfave/cli/v2"
 
 	"github.com/orch-build/orch/config"
 )
@@ -22,12 +21,12 @@ func (a *app) lsCommand() *cli.Command {
 			"variables with type, value and description. Targets whose name starts with \"_\"\n" +
 			"are templates for inherits and are not listed.",
 		Flags: append(fileFlags(), formatFlag("table", "json")),
-		Action: func(_ context.Context, cmd *cli.Command) error {
-			format, err := outputFormat(cmd, "table", "json")
+		Action: func(c *cli.Context) error {
+			format, err := outputFormat(c, "table", "json")
 			if err != nil {
 				return err
 			}
-			cfg, err := a.load(cmd)
+			cfg, err := a.load(c)
 			if err != nil {
 				return err
 			}
@@ -42,11 +41,11 @@ func (a *app) lsCommand() *cli.Command {
 	}
 }
 
-// load loads the files the file flags of cmd name, and nothing else:
+// load loads the files the file flags of c name, and nothing else:
 // overrides do not change what ls and --list show, as in bake. The
 // diagnostics are rendered once.
-func (a *app) load(cmd *cli.Command) (*config.Config, error) {
-	opts, err := loadOptions(cmd)
+func (a *app) load(c *cli.Context) (*config.Config, error) {
+	opts, err := loadOptions(c)
 	if err != nil {
 		return nil, err
 	}

@@ -11,11 +11,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 
-	"github.com/urfave/cli/v3"
+	"github.com/urfave/cli/v2"
 
 	"github.com/orch-build/orch/config"
 	"github.com/orch-build/orch/runner"
@@ -75,7 +76,8 @@ func runWith(args []string, stdout, stderr io.Writer, lib library) int {
 		// logs through global loggers, which orch's own output replaces.
 		buildkit.QuietLogs()
 	}
-	err := a.command(args).Run(ctx, args)
+	root := a.command(args)
+	err := root.RunContext(ctx, orderArgs(root, globalFlags(), args))
 	var reported *reportedError
 	if err != nil && !errors.As(err, &reported) {
 		writeError(stderr, err, debug)
@@ -192,10 +194,20 @@ type app struct {
 	debug bool
 }
 
+// globalFlags are the root's flags that every command accepts too, before
+// or after its name (orch build app -D); the help of each command lists
+// them. --version is the root's alone.
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		boolFlag("debug", "print each error's chain of causes and keep BuildKit's own log messages", "D"),
+	}
+}
+
 // command builds the command tree for args (the process arguments, which
 // the usage error handler reads). Each command lives in a file of its own.
-func (a *app) command(args []string) *cli.Command {
-	root := &cli.Command{
+func (a *app) command(args []string) *cli.App {
+	global := globalFlags()
+	root := &cli.App{
 		Name:  "orch",
 		Usage: "build many container images from one declarative file, straight on BuildKit",
 		Description: "orch reads orch.hcl (or an existing docker-bake.hcl), plans a dependency graph\n" +
@@ -204,14 +216,17 @@ func (a *app) command(args []string) *cli.Command {
 			"Flags may come before or after target names. Exit codes: 0 success, 1 a target\n" +
 			"failed (or the builder could not be reached), 2 a usage or configuration error,\n" +
 			"130 interrupted.",
-		Writer:          a.stdout,
-		ErrWriter:       a.stderr,
-		HideHelpCommand: true,
-		HideVersion:     true,
-		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "debug", Aliases: []string{"D"}, Usage: "print each error's chain of causes and keep BuildKit's own log messages"},
-			&cli.BoolFlag{Name: "version", Usage: "print the orch, Go and BuildKit client versions", Local: true},
-		},
+		Writer:                a.stdout,
+		ErrWriter:             a.stderr,
+		HideHelpCommand:       true,
+		HideVersion:           true,
+		CustomAppHelpTemplate: rootHelpTemplate,
+		// v2 would end the process itself for some errors; the exit code is
+		// exitCode's to decide.
+		ExitErrHandler: func(*cli.Context, error) {},
+		Flags: append(global,
+			boolFlag("version", "print the orch, Go and BuildKit client versions"),
+		),
 		Commands: []*cli.Command{
 			a.buildCommand(),
 			a.printCommand(),
@@ -223,107 +238,87 @@ func (a *app) command(args []string) *cli.Command {
 			a.schemaCommand(),
 			a.versionCommand(),
 		},
-		Action: func(ctx context.Context, cmd *cli.Command) error {
-			if cmd.Bool("version") {
+		Action: func(c *cli.Context) error {
+			if c.Bool("version") {
 				return a.writeVersion()
 			}
-			if cmd.Args().Present() {
-				name := cmd.Args().First()
-				return usageErrorf("unknown command %q%s; run 'orch --help' for the commands", name, didYouMean(name, commandNames(cmd)))
-			}
-			return cli.ShowRootCommandHelp(cmd)
+			return commandsAction(c)
 		},
 	}
 	// On every command a usage error is one line with a hint, not the
-	// whole help.
-	var setup func(*cli.Command)
-	setup = func(c *cli.Command) {
-		c.OnUsageError = func(ctx context.Context, cmd *cli.Command, err error, _ bool) error {
-			return usageHint(cmd, args, err)
-		}
-		for _, sub := range c.Commands {
-			setup(sub)
+	// whole help; every command's help ends with the global flags.
+	onUsageError := func(c *cli.Context, err error, _ bool) error {
+		return usageHint(c, global, args, err)
+	}
+	root.OnUsageError = onUsageError
+	help := commandHelpTemplate(global)
+	var setup func([]*cli.Command)
+	setup = func(commands []*cli.Command) {
+		for _, c := range commands {
+			c.OnUsageError = onUsageError
+			c.HideHelpCommand = true // "help" is a target name like any other
+			c.CustomHelpTemplate = help
+			setup(c.Subcommands)
 		}
 	}
-	setup(root)
+	setup(root.Commands)
 	return root
 }
 
-// usageHint turns a flag parsing error of cmd into one line: the unknown
-// flag with a suggestion, or the parser's own message, and where to read
-// the flags.
-func usageHint(cmd *cli.Command, args []string, err error) error {
-	help := fmt.Sprintf("'%s --help' lists the flags", cmd.FullName())
-	name, value, known := badFlag(cmd, args)
-	switch {
-	case name == "":
-		return usageErrorf("%v; %s", err, help)
-	case !known:
-		return usageErrorf("unknown flag %s%s; %s", name, didYouMean(name, flagNames(cmd)), help)
-	default:
-		return usageErrorf("%s=%s: want true or false; %s", name, value, help)
+// commandsAction runs for a command that holds commands (the root,
+// builder) when none is named: it shows the help, or names the unknown
+// command.
+func commandsAction(c *cli.Context) error {
+	if !c.Args().Present() {
+		return cli.ShowSubcommandHelp(c)
 	}
+	var names []string
+	for _, sub := range c.Command.Subcommands {
+		names = append(names, sub.Name)
+	}
+	name := c.Args().First()
+	return usageErrorf("unknown command %q%s; run '%s --help' for the commands", name, didYouMean(name, names), c.Command.HelpName)
 }
 
-// badFlag returns the first argument of args that looks like a flag and
-// names none of cmd's (or its parents') flags (known is false), or gives a
-// boolean flag a value that is not one; it skips the values of flags that
-// take one. The parser's errors say the same in words of its own.
-func badFlag(cmd *cli.Command, args []string) (name, value string, known bool) {
-	lineage := cmd.Lineage()
-	lookup := func(name string) (cli.Flag, bool) {
-		for _, c := range lineage {
-			for _, f := range c.Flags {
-				for _, n := range f.Names() {
-					if n == name {
-						return f, true
-					}
-				}
-			}
-		}
-		return nil, name == "help" || name == "h"
-	}
-	for i := 1; i < len(args); i++ {
-		arg := args[i]
-		if arg == "--" {
-			return "", "", false
-		}
-		if len(arg) < 2 || arg[0] != '-' {
+// usageHint turns a flag parsing error of the command of c into one line:
+// the first flag of that command that it does not have, that misses its
+// value or gives a boolean flag a value that is not one, with a
+// suggestion, and where to read the flags. A --help before the mistake
+// shows the help instead. c holds no parsed flags here.
+func usageHint(c *cli.Context, global []cli.Flag, args []string, err error) error {
+	line := readArgs(c.App, global, args)
+	depth := slices.Index(line.path, c.Command) + 1 // the root is in no path
+	help := fmt.Sprintf("'%s --help' lists the flags", c.Command.HelpName)
+	for _, f := range line.flags {
+		if f.depth != depth {
 			continue
 		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
-		f, ok := lookup(name)
-		if !ok {
-			return "--" + name, "", false
-		}
-		_, isBool := f.(*cli.BoolFlag)
-		if _, err := strconv.ParseBool(value); isBool && hasValue && err != nil {
-			return "--" + name, value, true
-		}
-		if f != nil && !isBool && !hasValue {
-			i++ // the flag's value
-		}
-	}
-	return "", "", false
-}
-
-// flagNames lists the long names of cmd's flags and its parents', as
-// "--name", for suggestions.
-func flagNames(cmd *cli.Command) []string {
-	var names []string
-	for _, c := range cmd.Lineage() {
-		for _, f := range c.Flags {
-			names = append(names, "--"+f.Names()[0])
+		switch {
+		case f.isHelp():
+			return cli.ShowSubcommandHelp(c)
+		case f.def == nil:
+			name := "--" + f.name
+			candidates := flagNames(c.Command.Flags)
+			if depth > 0 {
+				candidates = append(candidates, flagNames(global)...)
+			}
+			return usageErrorf("unknown flag %s%s; %s", name, didYouMean(name, candidates), help)
+		case f.missingValue():
+			return usageErrorf("flag needs an argument: %s; %s", f.arg, help)
+		case !takesValue(f.def) && f.hasValue:
+			if _, err := strconv.ParseBool(f.value); err != nil {
+				return usageErrorf("--%s=%s: want true or false; %s", f.name, f.value, help)
+			}
 		}
 	}
-	return names
+	return usageErrorf("%v; %s", err, help)
 }
 
-// commandNames lists cmd's subcommands.
-func commandNames(cmd *cli.Command) []string {
+// flagNames lists the long names of flags, as "--name", for suggestions.
+func flagNames(flags []cli.Flag) []string {
 	var names []string
-	for _, c := range cmd.Commands {
-		names = append(names, c.Name)
+	for _, f := range flags {
+		names = append(names, "--"+f.Names()[0])
 	}
 	return names
 }
@@ -334,4 +329,45 @@ func didYouMean(name string, candidates []string) string {
 		return fmt.Sprintf(" (did you mean %s?)", s)
 	}
 	return ""
+}
+
+// The help texts, in the layout of the rest of orch's output: the usage
+// line, the description, the commands, the flags with their placeholders
+// and defaults, and on every command the global flags.
+const (
+	rootHelpTemplate = `NAME:
+   {{template "helpNameTemplate" .}}
+
+USAGE:
+   {{.HelpName}} [global options] [command [command options]]{{if .Description}}
+
+DESCRIPTION:
+   {{template "descriptionTemplate" .}}{{end}}{{if .VisibleCommands}}
+
+COMMANDS:{{template "visibleCommandTemplate" .}}{{end}}{{if .VisibleFlags}}
+
+GLOBAL OPTIONS:{{template "visibleFlagTemplate" .}}{{end}}
+`
+	commandHelpHead = `NAME:
+   {{template "helpNameTemplate" .}}
+
+USAGE:
+   {{.HelpName}} {{if .VisibleCommands}}[command [command options]]{{else}}[options]{{if .ArgsUsage}} {{.ArgsUsage}}{{end}}{{end}}{{if .Description}}
+
+DESCRIPTION:
+   {{template "descriptionTemplate" .}}{{end}}{{if .VisibleCommands}}
+
+COMMANDS:{{template "visibleCommandTemplate" .}}{{end}}{{if .VisibleFlags}}
+
+OPTIONS:{{template "visibleFlagTemplate" .}}{{end}}`
+)
+
+// commandHelpTemplate is the help of a command, with the global flags
+// written into it: v2 renders a command's help from the command alone.
+func commandHelpTemplate(global []cli.Flag) string {
+	var text strings.Builder
+	for _, f := range global {
+		text.WriteString("\n   " + f.String())
+	}
+	return commandHelpHead + "\n\nGLOBAL OPTIONS:{{" + strconv.Quote(text.String()) + "}}\n"
 }

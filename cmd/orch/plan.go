@@ -1,10 +1,9 @@
 package main
 
 import (
-	"context"
 	"os"
 
-	"github.com/urfave/cli/v3"
+	"github.com/urfave/cli/v2"
 
 	"github.com/orch-build/orch/graph"
 )
@@ -23,12 +22,12 @@ func (a *app) planCommand() *cli.Command {
 			"reported here, before anything runs.\n" +
 			"--format json prints the document described by schema/plan.schema.json.",
 		Flags: append(append(fileFlags(), overrideFlags()...), formatFlag("table", "json")),
-		Action: func(_ context.Context, cmd *cli.Command) error {
-			format, err := outputFormat(cmd, "table", "json")
+		Action: func(c *cli.Context) error {
+			format, err := outputFormat(c, "table", "json")
 			if err != nil {
 				return err
 			}
-			p, err := a.plan(cmd)
+			p, err := a.plan(c)
 			if err != nil {
 				return err
 			}
@@ -46,10 +45,10 @@ func (a *app) planCommand() *cli.Command {
 	}
 }
 
-// plan runs the check of build for the selection of cmd and returns its
+// plan runs the check of build for the selection of c and returns its
 // plan. Diagnostics are rendered once; a failed check is reported.
-func (a *app) plan(cmd *cli.Command) (*graph.Plan, error) {
-	opts, err := checkOptions(cmd)
+func (a *app) plan(c *cli.Context) (*graph.Plan, error) {
+	opts, err := checkOptions(c)
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
-
-	"github.com/urfave/cli/v3"
+	"github.com/urfave/cli/v2"
 )
 
 func (a *app) printCommand() *cli.Command {
@@ -21,8 +19,8 @@ func (a *app) printCommand() *cli.Command {
 
 // printAction prints the selection as bake --print; `orch build --print`
 // runs it too.
-func (a *app) printAction(_ context.Context, cmd *cli.Command) error {
-	opts, err := checkOptions(cmd)
+func (a *app) printAction(c *cli.Context) error {
+	opts, err := checkOptions(c)
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
-
-	"github.com/urfave/cli/v3"
+	"github.com/urfave/cli/v2"
 
 	"github.com/orch-build/orch/schema"
 )
@@ -12,7 +10,7 @@ func (a *app) schemaCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "schema",
 		Usage: "print the JSON Schema of the definition file's JSON form",
-		Action: func(context.Context, *cli.Command) error {
+		Action: func(*cli.Context) error {
 			out, err := schema.FileFormat()
 			if err != nil {
 				return err

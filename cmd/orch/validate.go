@@ -1,10 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 
-	"github.com/urfave/cli/v3"
+	"github.com/urfave/cli/v2"
 
 	"github.com/orch-build/orch/graph"
 )
@@ -22,8 +21,8 @@ func (a *app) validateCommand() *cli.Command {
 			"file, line and column. Exits 0 when everything is valid (warnings allowed), 2\n" +
 			"when it is not.",
 		Flags: append(fileFlags(), overrideFlags()...),
-		Action: func(_ context.Context, cmd *cli.Command) error {
-			opts, err := checkOptions(cmd)
+		Action: func(c *cli.Context) error {
+			opts, err := checkOptions(c)
 			if err != nil {
 				return err
 			}

@@ -1,11 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"runtime"
 
-	"github.com/urfave/cli/v3"
+	"github.com/urfave/cli/v2"
 
 	"github.com/orch-build/orch/runner/buildkit"
 )
@@ -18,7 +17,7 @@ func (a *app) versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "version",
 		Usage: "print the orch, Go and BuildKit client versions (also: orch --version)",
-		Action: func(context.Context, *cli.Command) error {
+		Action: func(*cli.Context) error {
 			return a.writeVersion()
 		},
 	}
