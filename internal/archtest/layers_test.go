@@ -17,7 +17,8 @@ var allowed = map[string][]string{
 	"config":          {"internal/bakefuncs"},
 	"graph":           {"config"},
 	"runner":          {"config", "graph"},
-	"runner/buildkit": {"config", "graph", "runner", "internal/logtail"},
+	"runner/dest":     {"config", "graph", "runner"},
+	"runner/buildkit": {"config", "graph", "runner", "runner/dest", "internal/logtail"},
 	"runner/build":    {"config", "graph", "runner", "runner/buildkit", "runner/dest"},
 	"schema":          {"config"},
 	// The command line drives builds through runner/build; it reaches the
@@ -26,9 +27,18 @@ var allowed = map[string][]string{
 	"cmd/orch": {"config", "graph", "runner", "runner/build", "runner/buildkit", "schema"},
 }
 
-// buildkitImporters are the only packages that may import BuildKit or
-// containerd directly: the adapter, and the test bed's helpers for tests.
-var buildkitImporters = []string{"runner/buildkit", "internal/testbed"}
+// buildkitImporters are the only packages that may import BuildKit: the
+// adapter. containerdImporters may import containerd's packages: the
+// adapter (BuildKit's client speaks containerd's content store), the
+// destinations (image stores, registry pushes) and the test bed.
+var (
+	buildkitImporters   = []string{"runner/buildkit"}
+	containerdImporters = []string{"runner/buildkit", "runner/dest", "internal/testbed"}
+)
+
+// noBuildKitDeps are packages that must not reach BuildKit even through
+// their dependencies: the destinations know no builder.
+var noBuildKitDeps = []string{"runner/dest"}
 
 type listedPackage struct {
 	ImportPath string
@@ -54,9 +64,11 @@ func TestLayering(t *testing.T) {
 		seen++
 		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
 		for _, imp := range p.Imports {
-			if (strings.HasPrefix(imp, "github.com/moby/buildkit") || strings.HasPrefix(imp, "github.com/containerd/")) &&
-				!slices.Contains(buildkitImporters, rel) {
-				t.Errorf("%s imports %s; only %v may import BuildKit or containerd", rel, imp, buildkitImporters)
+			if strings.HasPrefix(imp, "github.com/moby/buildkit") && !slices.Contains(buildkitImporters, rel) {
+				t.Errorf("%s imports %s; only %v may import BuildKit", rel, imp, buildkitImporters)
+			}
+			if strings.HasPrefix(imp, "github.com/containerd/") && !slices.Contains(containerdImporters, rel) {
+				t.Errorf("%s imports %s; only %v may import containerd", rel, imp, containerdImporters)
 			}
 			if !strings.HasPrefix(imp, module+"/") {
 				continue
@@ -73,5 +85,25 @@ func TestLayering(t *testing.T) {
 	}
 	if seen < len(allowed) {
 		t.Fatalf("go list found %d packages, fewer than the %d layers checked", seen, len(allowed))
+	}
+}
+
+// TestNoBuildKitBelow checks the dependencies of noBuildKitDeps, direct and
+// indirect, for BuildKit.
+func TestNoBuildKitBelow(t *testing.T) {
+	for _, rel := range noBuildKitDeps {
+		out, err := exec.Command("go", "list", "-deps", module+"/"+rel).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", rel, err)
+		}
+		deps := strings.Fields(string(out))
+		if !slices.Contains(deps, module+"/"+rel) {
+			t.Fatalf("go list -deps %s does not list the package itself: %v", rel, deps)
+		}
+		for _, d := range deps {
+			if strings.HasPrefix(d, "github.com/moby/buildkit") {
+				t.Errorf("%s depends on %s; destinations must not reach BuildKit", rel, d)
+			}
+		}
 	}
 }

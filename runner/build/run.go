@@ -7,6 +7,7 @@ import (
 
 	"github.com/orch-build/orch/runner"
 	"github.com/orch-build/orch/runner/buildkit"
+	"github.com/orch-build/orch/runner/dest"
 )
 
 // Result is what Run did.
@@ -78,17 +79,29 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return res, err
 	}
 
+	// The layouts are locked before a builder is contacted: a busy
+	// layout is refused before anything starts.
+	dests, err := dest.Open(ch.Plan, dest.Options{Stdout: opts.Stdout, RegistryJobs: opts.RegistryJobs})
+	if err != nil {
+		return res, err
+	}
+	defer dests.Close()
 	bk, err := buildkit.Open(ctx, opts.Builder)
 	if err != nil {
 		return res, err
 	}
 	defer bk.Close()
+	// --atomic is one wrapper around the destinations.
+	var out dest.Destinations = dests
+	var atomic *dest.Atomic
+	if opts.Atomic {
+		atomic = dest.NewAtomic(dests)
+		out = atomic
+	}
 	solver, err := buildkit.NewSolver(ctx, bk, ch.Plan, buildkit.Options{
 		Progress:     opts.Progress,
 		ProgressOut:  opts.ProgressOut,
-		Stdout:       opts.Stdout,
-		Atomic:       opts.Atomic,
-		RegistryJobs: opts.RegistryJobs,
+		Destinations: out,
 	})
 	if err != nil {
 		return res, err
@@ -100,8 +113,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		LogDir:    opts.LogDir,
 		Observer:  opts.Observer,
 	})
-	if opts.Atomic {
-		runErr = runner.Finish(ctx, solver, rep, runErr)
+	if atomic != nil {
+		runErr = runner.Finish(ctx, atomic, rep, runErr)
 	}
 	if err := solver.Close(); err != nil && runErr == nil {
 		runErr = err

@@ -17,6 +17,7 @@ import (
 	"github.com/orch-build/orch/graph"
 	"github.com/orch-build/orch/internal/testbed"
 	"github.com/orch-build/orch/runner"
+	"github.com/orch-build/orch/runner/dest"
 )
 
 // project is a directory of orch files and build contexts for one test.
@@ -82,10 +83,19 @@ type buildOpts struct {
 	stdout    io.Writer
 }
 
-// run is one orch run with solver options, as `orch build` does it
-// (including the publish phase of --atomic). It returns the solver too, for
-// its push statistics; the solver is closed.
-func (p *project) run(o buildOpts, so Options) (*runner.Report, *Solver, error) {
+// destOpts are the destination settings of one orch run in a test.
+type destOpts struct {
+	atomic       bool
+	registryJobs int
+	// beforePublish runs between the build and the publish of an atomic
+	// run.
+	beforePublish func()
+}
+
+// run is one orch run, as `orch build` does it (including the publish
+// phase of --atomic). It returns the run's destinations too, for their
+// push statistics; they are closed.
+func (p *project) run(o buildOpts, do destOpts) (*runner.Report, *dest.Run, error) {
 	p.t.Helper()
 	if o.vars == nil {
 		o.vars = map[string]string{}
@@ -117,23 +127,37 @@ func (p *project) run(o buildOpts, so Options) (*runner.Report, *Solver, error) 
 		p.t.Fatal(err)
 	}
 	defer c.Close()
-	s, err := NewSolver(ctx, c, plan, so)
+	dests, err := dest.Open(plan, dest.Options{Stdout: o.stdout, RegistryJobs: do.registryJobs})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer dests.Close()
+	var out dest.Destinations = dests
+	var atomic *dest.Atomic
+	if do.atomic {
+		atomic = dest.NewAtomic(dests)
+		out = atomic
+	}
+	s, err := NewSolver(ctx, c, plan, Options{Destinations: out})
 	if err != nil {
 		return nil, nil, err
 	}
 	rep, err := runner.Run(ctx, plan, s, o.runner)
-	if so.Atomic {
-		err = runner.Finish(ctx, s, rep, err)
+	if atomic != nil {
+		if do.beforePublish != nil {
+			do.beforePublish()
+		}
+		err = runner.Finish(ctx, atomic, rep, err)
 	}
 	if cerr := s.Close(); cerr != nil {
 		p.t.Errorf("close solver: %v", cerr)
 	}
-	return rep, s, err
+	return rep, dests, err
 }
 
-func (p *project) mustRun(o buildOpts, so Options) (*runner.Report, *Solver) {
+func (p *project) mustRun(o buildOpts, do destOpts) (*runner.Report, *dest.Run) {
 	p.t.Helper()
-	rep, s, err := p.run(o, so)
+	rep, s, err := p.run(o, do)
 	if err != nil {
 		var sb strings.Builder
 		if rep != nil {
@@ -148,14 +172,14 @@ func (p *project) mustRun(o buildOpts, so Options) (*runner.Report, *Solver) {
 // the test bed's buildkitd, as `orch build` does.
 func (p *project) build(o buildOpts) (*runner.Report, error) {
 	p.t.Helper()
-	rep, _, err := p.run(o, Options{Stdout: o.stdout})
+	rep, _, err := p.run(o, destOpts{})
 	return rep, err
 }
 
 // mustBuild builds and fails the test unless every target built.
 func (p *project) mustBuild(o buildOpts) *runner.Report {
 	p.t.Helper()
-	rep, _ := p.mustRun(o, Options{Stdout: o.stdout})
+	rep, _ := p.mustRun(o, destOpts{})
 	return rep
 }
 

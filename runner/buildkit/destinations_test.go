@@ -24,9 +24,9 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/orch-build/orch/config"
 	"github.com/orch-build/orch/internal/testbed"
 	"github.com/orch-build/orch/runner"
+	"github.com/orch-build/orch/runner/dest"
 )
 
 // layoutProject has five matrix targets, four tagged and one not, all in
@@ -79,10 +79,9 @@ func checkLayout(t *testing.T, dir string) ([]layoutEntry, int) {
 			ImageName: d.Annotations["io.containerd.image.name"],
 			Content:   fileIn(t, l, img, "/n"),
 		})
-		for dg := range reachable(dir, []ocispec.Descriptor{d}) {
-			reached[dg] = true
-		}
+		reached[d.Digest], reached[img.Descriptor.Digest], reached[img.Manifest.Config.Digest] = true, true, true
 		for _, layer := range img.Manifest.Layers {
+			reached[layer.Digest] = true
 			layerUse[layer.Digest]++
 		}
 	}
@@ -122,7 +121,7 @@ func TestLayoutManyTargets(t *testing.T) {
 	p := layoutProject(t)
 	dir := p.path("out/images")
 
-	rep, _ := p.mustRun(buildOpts{}, Options{})
+	rep, _ := p.mustRun(buildOpts{}, destOpts{})
 	for n := 1; n <= 5; n++ {
 		o := outcome(t, rep, fmt.Sprintf("img-%d", n))
 		if !slices.Equal(o.Result.Destinations, []string{"oci:" + dir}) {
@@ -142,7 +141,7 @@ func TestLayoutManyTargets(t *testing.T) {
 
 	// Run again, unchanged: the same layout, byte for byte.
 	before, _ := os.ReadFile(filepath.Join(dir, "index.json"))
-	p.mustRun(buildOpts{}, Options{})
+	p.mustRun(buildOpts{}, destOpts{})
 	after, _ := os.ReadFile(filepath.Join(dir, "index.json"))
 	if string(before) != string(after) {
 		t.Errorf("an unchanged re-run changed index.json:\n%s\n%s", before, after)
@@ -150,7 +149,7 @@ func TestLayoutManyTargets(t *testing.T) {
 
 	// Run with new content: every entry replaced, none duplicated, the old
 	// images' own blobs gone.
-	p.mustRun(buildOpts{vars: map[string]string{"STAMP": "b"}}, Options{})
+	p.mustRun(buildOpts{vars: map[string]string{"STAMP": "b"}}, destOpts{})
 	got, _ = checkLayout(t, dir)
 	if diff := cmp.Diff(wantLayout("b"), got); diff != "" {
 		t.Errorf("re-run: layout entries (-want +got):\n%s", diff)
@@ -158,7 +157,7 @@ func TestLayoutManyTargets(t *testing.T) {
 	assertNoStaging(t, p.path("out"))
 
 	// A run of one target replaces its entry only.
-	p.mustRun(buildOpts{selection: []string{"img-2"}, vars: map[string]string{"STAMP": "c"}}, Options{})
+	p.mustRun(buildOpts{selection: []string{"img-2"}, vars: map[string]string{"STAMP": "c"}}, destOpts{})
 	got, _ = checkLayout(t, dir)
 	want := wantLayout("b")
 	want[2].Content = "2 c"
@@ -170,14 +169,14 @@ func TestLayoutManyTargets(t *testing.T) {
 func TestLayoutConcurrentRunsRefused(t *testing.T) {
 	p := layoutProject(t)
 	dir := p.path("out/images")
-	lock := lockPath(dir)
+	lock := filepath.Join(filepath.Dir(dir), ".images.orch-lock")
 
 	var wg sync.WaitGroup
 	var firstErr error
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		_, _, firstErr = p.run(buildOpts{}, Options{})
+		_, _, firstErr = p.run(buildOpts{}, destOpts{})
 	}()
 	deadline := time.Now().Add(time.Minute)
 	for {
@@ -189,12 +188,12 @@ func TestLayoutConcurrentRunsRefused(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	_, _, err := p.run(buildOpts{vars: map[string]string{"STAMP": "b"}}, Options{})
+	_, _, err := p.run(buildOpts{vars: map[string]string{"STAMP": "b"}}, destOpts{})
 	wg.Wait()
 	if firstErr != nil {
 		t.Fatalf("first run: %v", firstErr)
 	}
-	if !errors.Is(err, ErrLayoutBusy) {
+	if !errors.Is(err, dest.ErrLayoutBusy) {
 		t.Fatalf("second run: error %v, want ErrLayoutBusy", err)
 	}
 	want := fmt.Sprintf("oci layout %s: another orch run is writing it (pid %d); lock file %s; wait for it to finish or choose another dest", dir, os.Getpid(), lock)
@@ -224,7 +223,7 @@ target "app" {
 }`, ctrd.Address),
 		"Dockerfile": busyboxDockerfile + "RUN uname -m > /arch\n",
 	})
-	rep, _ := p.mustRun(buildOpts{}, Options{})
+	rep, _ := p.mustRun(buildOpts{}, destOpts{})
 	o := outcome(t, rep, "app")
 	wantDests := []string{"containerd:orch-test/example.com/app:1.0", "containerd:orch-test/example.com/app:latest"}
 	if diff := cmp.Diff(wantDests, o.Result.Destinations); diff != "" {
@@ -281,34 +280,6 @@ target "app" {
 	t.Logf("containerd holds %v at %s", names, o.Result.Digest)
 }
 
-func TestContainerdOutputErrors(t *testing.T) {
-	tests := []struct {
-		name   string
-		tags   []string
-		output string
-		want   string
-	}{
-		{"no name", nil, "type=containerd,namespace=x", "output type=containerd: the image has no name; set tags or name="},
-		{"empty namespace", []string{"a:1"}, "type=containerd,namespace=", "output type=containerd: namespace= and address= must not be empty"},
-		{"bad name", []string{"A B"}, "type=containerd", `output type=containerd: image name "A B": invalid reference format: repository name (library/A B) must be lowercase`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			attrs := map[string]string{}
-			for kv := range strings.SplitSeq(strings.TrimPrefix(tt.output, "type=containerd"), ",") {
-				if k, v, ok := strings.Cut(kv, "="); ok {
-					attrs[k] = v
-				}
-			}
-			tg := &config.Target{Name: "app", Tags: tt.tags, Outputs: []config.Output{config.NewOutput("containerd", "", attrs)}}
-			_, err := newExports(tg, nil, exportEnv{})
-			if err == nil || err.Error() != tt.want {
-				t.Errorf("error %v, want %s", err, tt.want)
-			}
-		})
-	}
-}
-
 // atomicProject has two good targets pushing and writing one layout, and a
 // third whose RUN fails when FAIL is "yes".
 func atomicProject(t *testing.T, reg *testbed.Registry) *project {
@@ -348,7 +319,7 @@ func TestAtomicFailureChangesNothing(t *testing.T) {
 	reg := testbed.StartRegistry(t)
 	p := atomicProject(t, reg)
 	// A first, ordinary run puts tags and a layout in place.
-	p.mustRun(buildOpts{}, Options{})
+	p.mustRun(buildOpts{}, destOpts{})
 	tagged := func() map[string]string {
 		out := map[string]string{}
 		for _, repo := range []string{"atomic/good-1", "atomic/good-2", "atomic/bad"} {
@@ -371,7 +342,7 @@ func TestAtomicFailureChangesNothing(t *testing.T) {
 	rep, _, err := p.run(buildOpts{
 		vars:   map[string]string{"STAMP": "b", "FAIL": "yes"},
 		runner: runner.Options{KeepGoing: true},
-	}, Options{Atomic: true})
+	}, destOpts{atomic: true})
 	if !errors.Is(err, runner.ErrFailed) {
 		t.Fatalf("atomic run: error %v, want ErrFailed", err)
 	}
@@ -411,7 +382,7 @@ func TestAtomicFailureChangesNothing(t *testing.T) {
 	assertNoStaging(t, p.path("out"))
 
 	// The same atomic run without the failure publishes everything.
-	rep, _ = p.mustRun(buildOpts{vars: map[string]string{"STAMP": "b"}}, Options{Atomic: true})
+	rep, _ = p.mustRun(buildOpts{vars: map[string]string{"STAMP": "b"}}, destOpts{atomic: true})
 	after := tagged()
 	for _, name := range []string{"good-1", "good-2", "bad"} {
 		o := outcome(t, rep, name)
@@ -524,7 +495,7 @@ func TestRegistryRetryAndBudget(t *testing.T) {
 	proxy := startFlakyProxy(t, reg, 8, manifestPut(false))
 	p := budgetProject(t, proxy.host())
 	logs := t.TempDir()
-	rep, s := p.mustRun(buildOpts{runner: runner.Options{Jobs: 3, LogDir: logs}}, Options{RegistryJobs: 1})
+	rep, s := p.mustRun(buildOpts{runner: runner.Options{Jobs: 3, LogDir: logs}}, destOpts{registryJobs: 1})
 	if n := proxy.failed.Load(); n != 8 {
 		t.Errorf("the proxy answered 503 %d times, want 8", n)
 	}
@@ -573,7 +544,7 @@ func TestAtomicTagRetry(t *testing.T) {
 	reg := testbed.StartRegistry(t)
 	proxy := startFlakyProxy(t, reg, 2, manifestPut(true))
 	p := budgetProject(t, proxy.host())
-	rep, _ := p.mustRun(buildOpts{}, Options{Atomic: true})
+	rep, _ := p.mustRun(buildOpts{}, destOpts{atomic: true})
 	if n := proxy.failed.Load(); n != 2 {
 		t.Errorf("the proxy answered 503 %d times, want 2", n)
 	}

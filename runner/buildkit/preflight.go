@@ -10,6 +10,7 @@ import (
 
 	"github.com/orch-build/orch/config"
 	"github.com/orch-build/orch/graph"
+	"github.com/orch-build/orch/runner/dest"
 )
 
 // Preflight checks every node of a plan as Solve would translate it; see
@@ -95,16 +96,24 @@ func splitJoined(err error) []error {
 	return []error{err}
 }
 
-// checkOutputs validates annotations and outputs without staging anything.
+// checkOutputs validates annotations and outputs without staging anything:
+// each destination as runner/dest checks it (kinds of local paths, names,
+// image store attributes), and what BuildKit can export in one solve. It
+// returns every problem, joined.
 func checkOutputs(t *config.Target) error {
-	annotations, err := annotationAttrs(t.Annotations)
-	if err != nil {
-		return &attrError{attr: "annotations", err: err}
+	var errs []error
+	if _, err := annotationAttrs(t.Annotations); err != nil {
+		errs = append(errs, &attrError{attr: "annotations", err: err})
 	}
-	if _, err := newExports(t, annotations, exportEnv{check: true}); err != nil {
-		return &attrError{attr: "output", err: err}
+	for _, o := range t.Outputs {
+		if err := dest.Check(t, o); err != nil {
+			errs = append(errs, &attrError{attr: "output", err: err})
+		}
 	}
-	return nil
+	if err := checkLayouts(t); err != nil {
+		errs = append(errs, &attrError{attr: "output", err: err})
+	}
+	return errors.Join(errs...)
 }
 
 // targetDiagnostic places err at the attribute it concerns, or at the

@@ -6,19 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 
-	"github.com/docker/cli/cli/config"
-	"github.com/docker/cli/cli/config/configfile"
-	"github.com/docker/cli/cli/config/credentials"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
@@ -33,6 +28,7 @@ import (
 
 	"github.com/orch-build/orch/graph"
 	"github.com/orch-build/orch/runner"
+	"github.com/orch-build/orch/runner/dest"
 )
 
 // Progress modes, as buildx defines them.
@@ -45,15 +41,11 @@ type Options struct {
 	Progress string
 	// ProgressOut is where the display draws; nil means os.Stderr.
 	ProgressOut *os.File
-	// Stdout receives outputs with dest=-; nil means os.Stdout.
-	Stdout io.Writer
-	// Atomic holds every destination back until Publish (see publish.go):
-	// registry pushes go by digest, local and containerd outputs stay
-	// staged.
-	Atomic bool
-	// RegistryJobs bounds the pushes to one registry host that run at
-	// once, across all targets; 0 means no bound.
-	RegistryJobs int
+	// Destinations receive what each target's exports wrote (see
+	// runner/dest); wrap them in dest.NewAtomic for an atomic run. Nil
+	// means a dest.Run of the plan with default options, opened by
+	// NewSolver and closed by Close.
+	Destinations dest.Destinations
 }
 
 // Solver builds plan nodes on one BuildKit daemon. It implements
@@ -78,17 +70,15 @@ type Solver struct {
 	// contexts serves the local context directories of every solve.
 	contexts *contextSession
 	closed   bool
-	// dests holds the run's layout locks, push budget and, in an atomic
-	// run, the outputs waiting for Publish (publish.go).
-	dests *destinations
+	// dests stage and commit every export; owned is set when NewSolver
+	// opened them and Close closes them.
+	dests dest.Destinations
+	owned *dest.Run
 }
 
 // NewSolver returns a Solver for the nodes of plan on the builder behind c.
 // Call Close when the run is over.
 func NewSolver(ctx context.Context, c *client.Client, plan *graph.Plan, opts Options) (*Solver, error) {
-	if opts.Stdout == nil {
-		opts.Stdout = os.Stdout
-	}
 	s := &Solver{c: c, opts: opts, parents: map[string]bool{}, prefixed: map[string]progresswriter.Writer{}}
 	for _, n := range plan.Nodes {
 		for _, e := range n.Deps {
@@ -126,9 +116,13 @@ func NewSolver(ctx context.Context, c *client.Client, plan *graph.Plan, opts Opt
 		return nil, err
 	}
 	s.contexts = cs
-	if s.dests, err = newDestinations(plan, opts); err != nil {
-		cs.close()
-		return nil, err
+	s.dests = opts.Destinations
+	if s.dests == nil {
+		if s.owned, err = dest.Open(plan, dest.Options{}); err != nil {
+			cs.close()
+			return nil, err
+		}
+		s.dests = s.owned
 	}
 	return s, nil
 }
@@ -143,7 +137,7 @@ func (s *Solver) Close() error {
 	}
 	s.closed = true
 	s.contexts.close()
-	s.dests.close()
+	s.owned.Close()
 	if s.multi == nil {
 		return nil
 	}
@@ -248,6 +242,34 @@ func (s *Solver) solve(ctx context.Context, job runner.Job) (*runner.Result, err
 	return res, nil
 }
 
+// export runs the solve that writes t's outputs into the staging that the
+// destinations chose, then hands the result back to them: committed at
+// once, or held for an atomic publish.
+func (s *Solver) export(ctx context.Context, req *request, job runner.Job, annotations map[string]string, prog *progress, res *runner.Result) error {
+	t := job.Node.Target
+	if err := checkLayouts(t); err != nil {
+		return fmt.Errorf("target %q: %w", t.Name, err)
+	}
+	e, err := s.dests.Stage(t, job.Log)
+	if err != nil {
+		return fmt.Errorf("target %q: %w", t.Name, err)
+	}
+	freq := frontendRequest(req)
+	resp, err := s.c.Build(ctx, s.solveOpt(req, exportEntries(e, annotations)), "orch", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		return c.Solve(ctx, freq)
+	}, prog.channel())
+	if err != nil {
+		e.Abort()
+		return fmt.Errorf("target %q: %w", t.Name, prog.stepError(req, err))
+	}
+	res.Digest = resp.ExporterResponse[exptypes.ExporterImageDigestKey]
+	res.Metadata = decodeExporterResponse(resp.ExporterResponse)
+	if res.Destinations, err = s.dests.Commit(ctx, e); err != nil {
+		return fmt.Errorf("target %q: %w", t.Name, err)
+	}
+	return nil
+}
+
 // solveOpt is the part of a client.SolveOpt common to both kinds of build.
 func (s *Solver) solveOpt(req *request, exports []client.ExportEntry) client.SolveOpt {
 	attachables := append([]session.Attachable{req.auth}, req.session...)
@@ -266,31 +288,9 @@ func (s *Solver) solveOpt(req *request, exports []client.ExportEntry) client.Sol
 	}
 }
 
-// loadDockerConfig reads the docker config file with its credential
-// helpers. DOCKER_CONFIG is read on every call (the docker CLI library reads
-// it once per process), so each solve sees the current setting.
-func loadDockerConfig() (*configfile.ConfigFile, error) {
-	dir := os.Getenv("DOCKER_CONFIG")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return nil, fmt.Errorf("registry credentials: %w", err)
-		}
-		dir = filepath.Join(home, ".docker")
-	}
-	cfg, err := config.Load(dir)
-	if err != nil {
-		return nil, fmt.Errorf("registry credentials: read %s: %w", filepath.Join(dir, "config.json"), err)
-	}
-	if !cfg.ContainsAuth() {
-		cfg.CredentialsStore = credentials.DetectDefaultStore(cfg.CredentialsStore)
-	}
-	return cfg, nil
-}
-
 // authProvider serves registry credentials to BuildKit through the session.
 func authProvider() (session.Attachable, error) {
-	cfg, err := loadDockerConfig()
+	cfg, err := dest.DockerConfig()
 	if err != nil {
 		return nil, err
 	}
@@ -494,20 +494,4 @@ func builderGone(err error) bool {
 		return true
 	}
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
-}
-
-// isRegistryTransient reports whether a failed push may succeed when tried
-// again: the registry answered 5xx or 429, or the connection dropped.
-func isRegistryTransient(err error) bool {
-	msg := err.Error()
-	for _, s := range []string{
-		"429 Too Many Requests", "500 Internal Server Error", "502 Bad Gateway",
-		"503 Service Unavailable", "504 Gateway Timeout", "connection reset by peer",
-		"unexpected EOF", "broken pipe",
-	} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
 }

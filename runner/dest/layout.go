@@ -1,4 +1,4 @@
-package buildkit
+package dest
 
 import (
 	"cmp"
@@ -16,6 +16,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/orch-build/orch/config"
 )
 
 // ErrLayoutBusy is returned when another orch run holds the lock of an OCI
@@ -26,10 +28,10 @@ var ErrLayoutBusy = errors.New("another orch run is writing it")
 // name in an index; org.opencontainers.image.ref.name holds its tag.
 const imageNameAnnotation = "io.containerd.image.name"
 
-// layouts owns every OCI layout directory one run writes. Each target
-// exports into a private staging layout; merging it into the destination is
-// the only write, serialized per directory inside the run and guarded by a
-// lock file against other orch runs for the whole run.
+// layouts owns every OCI layout directory one run writes, by real path.
+// Each target exports into a private staging layout; merging it into the
+// destination is the only write, serialized per directory inside the run
+// and guarded by a lock file against other orch runs for the whole run.
 type layouts struct {
 	mu     sync.Mutex
 	byPath map[string]*layout
@@ -37,12 +39,13 @@ type layouts struct {
 
 // layout is one destination directory.
 type layout struct {
+	// path is the directory's real path (see RealPath).
 	path string
 	// mu makes this run's merges into the directory one at a time.
 	mu   sync.Mutex
 	lock *os.File
-	// createdDirs are parents made for the lock file, removed when empty.
-	createdDirs []string
+	// dirs are the parents made for the lock file, removed when empty.
+	dirs dirMaker
 }
 
 // lockPath is the lock file of the layout directory dir: beside it, so the
@@ -52,37 +55,45 @@ func lockPath(dir string) string {
 }
 
 // lockLayouts takes the lock of every directory in dirs, for the whole run.
-// A directory another run holds is refused at once, before anything is
+// Names of one directory (a symbolic link and its target) are one lock. A
+// directory another run holds is refused at once, before anything is
 // built, with ErrLayoutBusy.
 func lockLayouts(dirs []string) (*layouts, error) {
 	ls := &layouts{byPath: map[string]*layout{}}
-	slices.Sort(dirs)
-	for _, dir := range slices.Compact(dirs) {
-		l := &layout{path: dir}
+	for _, dir := range dirs {
+		real := RealPath(dir)
+		if ls.byPath[real] != nil {
+			continue
+		}
+		l := &layout{path: real}
 		if err := l.acquire(); err != nil {
 			ls.close()
+			if real != filepath.Clean(dir) {
+				return nil, fmt.Errorf("oci layout %s (%s): %w", dir, real, err)
+			}
 			return nil, fmt.Errorf("oci layout %s: %w", dir, err)
 		}
-		ls.byPath[dir] = l
+		ls.byPath[real] = l
 	}
 	return ls, nil
 }
 
-// get returns the locked layout for dir, or nil when the run did not lock it.
-func (ls *layouts) get(dir string) *layout {
-	if ls == nil {
-		return nil
-	}
+// get returns the layout whose real path is real. A layout the run did
+// not lock (a single solve outside a planned run) is added unlocked, so
+// that merges into it are still one at a time.
+func (ls *layouts) get(real string) *layout {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	return ls.byPath[filepath.Clean(dir)]
+	l := ls.byPath[real]
+	if l == nil {
+		l = &layout{path: real}
+		ls.byPath[real] = l
+	}
+	return l
 }
 
 // close releases every lock. It may be called more than once.
 func (ls *layouts) close() {
-	if ls == nil {
-		return
-	}
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	for _, l := range ls.byPath {
@@ -94,16 +105,14 @@ func (ls *layouts) close() {
 // acquire takes the directory's lock file with flock, which the kernel
 // drops when the process ends, so a crashed run never leaves a stale lock.
 func (l *layout) acquire() error {
-	parent := filepath.Dir(l.path)
-	missing := missingDirs(parent)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+	if err := l.dirs.mkdirAll(filepath.Dir(l.path)); err != nil {
 		return err
 	}
-	l.createdDirs = missing
 	p := lockPath(l.path)
 	for {
 		f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o644)
 		if err != nil {
+			l.dirs.removeCreated()
 			return fmt.Errorf("lock: %w", err)
 		}
 		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
@@ -114,7 +123,7 @@ func (l *layout) acquire() error {
 				if pid, err := strconv.Atoi(strings.TrimSpace(string(raw))); err == nil {
 					holder = fmt.Sprintf(" (pid %d)", pid)
 				}
-				l.removeCreated()
+				l.dirs.removeCreated()
 				return fmt.Errorf("%w%s; lock file %s; wait for it to finish or choose another dest", ErrLayoutBusy, holder, p)
 			}
 			return fmt.Errorf("lock %s: %w", p, err)
@@ -140,29 +149,7 @@ func (l *layout) release() {
 	_ = os.Remove(lockPath(l.path))
 	_ = l.lock.Close()
 	l.lock = nil
-	l.removeCreated()
-}
-
-func (l *layout) removeCreated() {
-	for _, d := range l.createdDirs {
-		_ = os.Remove(d) // only when empty
-	}
-	l.createdDirs = nil
-}
-
-// missingDirs lists dir and its parents that do not exist, deepest first.
-func missingDirs(dir string) []string {
-	var missing []string
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(d); err == nil {
-			break
-		}
-		missing = append(missing, d)
-		if filepath.Dir(d) == d {
-			break
-		}
-	}
-	return missing
+	l.dirs.removeCreated()
 }
 
 // merge moves the images of the staged layout dir into the destination: a
@@ -189,6 +176,8 @@ func (l *layout) merge(staged, target string) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	// An index.json being replaced when a run was killed.
+	removeDeadStaging(l.path)
 
 	if empty, err := isEmptyOrMissing(l.path); err != nil {
 		return err
@@ -199,8 +188,8 @@ func (l *layout) merge(staged, target string) error {
 		_ = os.Remove(l.path)
 		return os.Rename(staged, l.path)
 	}
-	if _, err := os.Stat(filepath.Join(l.path, ocispec.ImageLayoutFile)); err != nil {
-		return fmt.Errorf("%s exists and is not an OCI image layout (no %s); remove it or choose another dest", l.path, ocispec.ImageLayoutFile)
+	if err := checkLayoutDir(l.path); err != nil {
+		return err
 	}
 	old, err := readIndex(l.path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -244,9 +233,15 @@ func nameEntry(d *ocispec.Descriptor, target string) {
 }
 
 // entryKey is what makes two index entries the same image slot, as
-// BuildKit's own index writer decides: the ref name and the full name.
+// BuildKit's own index writer decides: the ref name and the full name,
+// the full name in normalized form, so that an entry another tool wrote
+// as app:1 is the slot BuildKit calls docker.io/library/app:1.
 func entryKey(d ocispec.Descriptor) string {
-	return d.Annotations[ocispec.AnnotationRefName] + "\x00" + d.Annotations[imageNameAnnotation]
+	name := d.Annotations[imageNameAnnotation]
+	if n, err := config.NormalizeImageName(name); err == nil && name != "" {
+		name = n
+	}
+	return d.Annotations[ocispec.AnnotationRefName] + "\x00" + name
 }
 
 // mergeIndex returns old with every entry of add, each replacing the old
@@ -324,9 +319,9 @@ func writeIndex(dir string, idx *ocispec.Index) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".index.json.orch-")
+	f, err := os.OpenFile(stagePath(dir, ocispec.ImageIndexFile), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
-		return err
+		return fmt.Errorf("write index.json: %w", err)
 	}
 	_, err = f.Write(raw)
 	if err == nil {
@@ -334,9 +329,6 @@ func writeIndex(dir string, idx *ocispec.Index) error {
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
 	}
 	if err == nil {
 		err = os.Rename(f.Name(), filepath.Join(dir, ocispec.ImageIndexFile))
@@ -436,4 +428,16 @@ func isManifestType(mt string) bool {
 		return true
 	}
 	return false
+}
+
+// checkLayoutDir refuses a directory that holds something other than an
+// OCI layout: orch merges into layouts and never into anything else.
+func checkLayoutDir(dir string) error {
+	if empty, err := isEmptyOrMissing(dir); err != nil || empty {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dir, ocispec.ImageLayoutFile)); err != nil {
+		return fmt.Errorf("%s exists and is not an OCI image layout (no %s); remove it or choose another dest", dir, ocispec.ImageLayoutFile)
+	}
+	return nil
 }
