@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +27,13 @@ type Registry struct {
 	User, Password string
 	// Dir holds the registry's storage, config and log.
 	Dir string
+
+	// argv starts the registry; launches counts the starts, for log
+	// names. proc is the running registry process.
+	argv     []string
+	launches int
+	mu       sync.Mutex
+	proc     *process
 }
 
 // StartRegistry starts a registry that needs no credentials. It is stopped
@@ -82,15 +91,36 @@ http:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	logPath := filepath.Join(dir, "registry.log")
-	p, err := startProcess("docker-registry", dir, logPath, bin, "serve", cfgPath)
+	r.argv = []string{bin, "serve", cfgPath}
+	tb.Cleanup(func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.proc != nil {
+			r.proc.stop()
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			fmt.Fprintf(os.Stderr, "testbed: remove %s: %v\n", dir, err)
+		}
+		releasePort(port)
+	})
+	r.launch(tb)
+	return r
+}
+
+// launch starts the registry process and waits until it answers.
+func (r *Registry) launch(tb testing.TB) {
+	tb.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.launches++
+	logPath := filepath.Join(r.Dir, fmt.Sprintf("registry.%d.log", r.launches))
+	// The directory is removed by the test's cleanup, not when a
+	// killed process is reaped.
+	p, err := startProcess("docker-registry", "", logPath, r.argv...)
 	if err != nil {
 		tb.Fatalf("testbed: %v", err)
 	}
-	tb.Cleanup(func() {
-		p.stop()
-		releasePort(port)
-	})
+	r.proc = p
 	err = waitFor(p, 30*time.Second, func() error {
 		resp, err := http.Get("http://" + r.Host + "/v2/")
 		if err != nil {
@@ -105,7 +135,35 @@ http:
 	if err != nil {
 		tb.Fatalf("testbed: %v\n%s", err, logtail.Tail(logPath, 4000))
 	}
-	return r
+}
+
+// Kill ends the registry process at once with SIGKILL, by pid, as a crash
+// would, and waits until it is gone. Its storage stays; Restart starts it
+// again on the same port.
+func (r *Registry) Kill(tb testing.TB) {
+	tb.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.proc == nil || r.proc.exited() {
+		return
+	}
+	if err := r.proc.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		tb.Fatalf("testbed: kill registry pid %d: %v", r.proc.cmd.Process.Pid, err)
+	}
+	<-r.proc.done
+}
+
+// Restart starts a killed registry again on the same port with the same
+// storage and configuration, and waits until it answers.
+func (r *Registry) Restart(tb testing.TB) {
+	tb.Helper()
+	r.mu.Lock()
+	running := r.proc != nil && !r.proc.exited()
+	r.mu.Unlock()
+	if running {
+		tb.Fatalf("testbed: registry %s is still running; Kill it first", r.Host)
+	}
+	r.launch(tb)
 }
 
 // releasePort gives a registry port back once its registry stopped.
