@@ -63,6 +63,7 @@ func (d *containerdStore) destinations(names []string) []string {
 // multi-platform index (or the single manifest) the build produced. names
 // are the normalized names the archive's index holds.
 func (d *containerdStore) load(ctx context.Context, path string, names []string) error {
+	ctx = quiet(ctx)
 	f, err := os.Open(path)
 	if err != nil {
 		return err

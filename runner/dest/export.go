@@ -384,13 +384,15 @@ func (e *Export) pushContent(ctx context.Context, it *item) ([]string, error) {
 		return nil, fmt.Errorf("output type=%s: %w", it.out.Type, err)
 	}
 	root := a.root()
-	reg, err := newRegistry(it.out.Insecure)
-	if err != nil {
-		return nil, err
-	}
 	var dests []string
 	for _, repo := range repositories(it.names) {
-		err := e.withHost(ctx, repo, func() error {
+		// A client of its own per repository: the registry client
+		// remembers what it pushed, and another repository lacks it.
+		reg, err := newRegistry(it.out.Insecure)
+		if err != nil {
+			return dests, err
+		}
+		err = e.withHost(ctx, repo, func() error {
 			return retry(ctx, e.log, "push", func() error { return reg.pushImage(ctx, repo, root, a) })
 		})
 		if err != nil {

@@ -15,11 +15,13 @@ import (
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	remoteserrors "github.com/containerd/containerd/v2/core/remotes/errors"
 	"github.com/containerd/errdefs"
+	"github.com/containerd/log"
 	"github.com/distribution/reference"
 	dockerconfig "github.com/docker/cli/cli/config"
 	"github.com/docker/cli/cli/config/configfile"
 	"github.com/docker/cli/cli/config/credentials"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/sirupsen/logrus"
 
 	"github.com/orch-build/orch/runner"
 )
@@ -49,9 +51,10 @@ func (e *StatusError) Temporary() bool {
 }
 
 // registryError types the failure of a registry request: an HTTP answer
-// becomes a *StatusError, a stream cut short is transient; system errors
-// (a refused or reset connection) stay as they are, and runner.IsTransient
-// knows them.
+// becomes a *StatusError; an end of file (the registry closed the
+// connection before it answered, or cut a stream short) is transient;
+// system errors (a refused or reset connection) stay as they are, and
+// runner.IsTransient knows them.
 func registryError(err error) error {
 	if err == nil {
 		return nil
@@ -60,7 +63,7 @@ func registryError(err error) error {
 	if errors.As(err, &status) {
 		return &StatusError{Code: status.StatusCode, Err: err}
 	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return runner.Transient(err)
 	}
 	return err
@@ -88,6 +91,23 @@ func DockerConfig() (*configfile.ConfigFile, error) {
 	}
 	return cfg, nil
 }
+
+// quietLogger takes what containerd's registry and content code log
+// (such as "fetch failed after status: 404" for a tag that does not exist
+// yet): orch reports failures itself. It is given to each call through
+// its context, so no process-wide logger changes.
+var quietLogger = func() *log.Entry {
+	l := logrus.New()
+	l.SetOutput(io.Discard)
+	return logrus.NewEntry(l)
+}()
+
+// quiet returns ctx with containerd's logging discarded.
+func quiet(ctx context.Context) context.Context { return log.WithLogger(ctx, quietLogger) }
+
+// transport carries every registry request; tests wrap it to see or
+// interrupt a push.
+var transport http.RoundTripper = http.DefaultTransport
 
 // registry talks to one registry host for one output.
 type registry struct {
@@ -124,7 +144,7 @@ func newRegistry(plainHTTP bool) (*registry, error) {
 			}
 			return docker.MatchLocalhost(host)
 		}),
-		docker.WithClient(&http.Client{Transport: http.DefaultTransport}),
+		docker.WithClient(&http.Client{Transport: transport}),
 	)
 	return &registry{hosts: hosts, resolver: docker.NewResolver(docker.ResolverOptions{Hosts: hosts})}, nil
 }
@@ -133,6 +153,7 @@ func newRegistry(plainHTTP bool) (*registry, error) {
 // platform's manifest, config and layers, attestations too) to the
 // repository repo, the root by digest: no tag changes.
 func (r *registry) pushImage(ctx context.Context, repo string, root ocispec.Descriptor, provider content.Provider) error {
+	ctx = quiet(ctx)
 	ref := repo + "@" + root.Digest.String()
 	pusher, err := r.resolver.Pusher(ctx, ref)
 	if err != nil {
@@ -153,6 +174,7 @@ type manifest struct {
 // getTag returns what the tag ref ("repo:tag") points at, or nil when the
 // tag does not exist.
 func (r *registry) getTag(ctx context.Context, ref string) (*manifest, error) {
+	ctx = quiet(ctx)
 	name, desc, err := r.resolver.Resolve(ctx, ref)
 	if errdefs.IsNotFound(err) {
 		return nil, nil
@@ -180,6 +202,7 @@ func (r *registry) getTag(ctx context.Context, ref string) (*manifest, error) {
 // is in the repository already. A tag that points there already is left
 // alone.
 func (r *registry) putTag(ctx context.Context, ref string, m *manifest) error {
+	ctx = quiet(ctx)
 	pusher, err := r.resolver.Pusher(ctx, ref+"@"+m.desc.Digest.String())
 	if err != nil {
 		return err
@@ -204,6 +227,7 @@ func (r *registry) putTag(ctx context.Context, ref string, m *manifest) error {
 // manifests by digest only, which would drop every other tag of the same
 // image); a refusal is a *StatusError the caller reports.
 func (r *registry) deleteTag(ctx context.Context, ref string) error {
+	ctx = quiet(ctx)
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
 		return err
