@@ -20,12 +20,20 @@ var ErrNoLocalStore = errors.New("no local image store (containerd or Podman) is
 // that accepts a connection. It returns the output to add to each
 // target.
 func LocalStore() (config.Output, error) {
-	type candidate struct{ typ, address string }
-	var cs []candidate
+	var cs []storeSocket
 	if a := os.Getenv("CONTAINERD_ADDRESS"); a != "" {
-		cs = append(cs, candidate{"containerd", strings.TrimPrefix(a, "unix://")})
+		cs = append(cs, storeSocket{"containerd", strings.TrimPrefix(a, "unix://")})
 	}
-	cs = append(cs, candidate{"containerd", defaultContainerdAddress}, candidate{"podman", defaultPodmanAddress()})
+	cs = append(cs, storeSocket{"containerd", defaultContainerdAddress}, storeSocket{"podman", defaultPodmanAddress()})
+	return firstStore(cs)
+}
+
+// storeSocket is where an image store may listen.
+type storeSocket struct{ typ, address string }
+
+// firstStore returns the output of the first store that accepts a
+// connection.
+func firstStore(cs []storeSocket) (config.Output, error) {
 	var tried []string
 	for _, c := range cs {
 		conn, err := net.DialTimeout("unix", c.address, time.Second)
