@@ -45,6 +45,9 @@ type StatusError struct {
 func (e *StatusError) Error() string { return e.Err.Error() }
 func (e *StatusError) Unwrap() error { return e.Err }
 
+// HTTPStatus returns the status code, for classifiers that read it.
+func (e *StatusError) HTTPStatus() int { return e.Code }
+
 // Temporary reports whether the status says "try again later".
 func (e *StatusError) Temporary() bool {
 	return e.Code == http.StatusRequestTimeout || e.Code == http.StatusTooManyRequests || e.Code >= 500
