@@ -3,12 +3,10 @@ package buildkit
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,38 +20,6 @@ import (
 	"github.com/orch-build/orch/runner"
 	"github.com/orch-build/orch/runner/dest"
 )
-
-// snapshot records every entry under dir: kind, mode, content or link
-// target.
-func snapshot(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		switch {
-		case fi.Mode()&fs.ModeSymlink != 0:
-			to, _ := os.Readlink(p)
-			out[rel] = "link " + to
-		case fi.IsDir():
-			out[rel] = "dir " + fi.Mode().String()
-		default:
-			raw, _ := os.ReadFile(p)
-			out[rel] = fi.Mode().String() + " " + string(raw)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 // TestLocalOutputKeepsTheProject: the bake idiom `output = ["."]` writes
 // the build's files into the project and keeps every other file, the
@@ -86,7 +52,7 @@ target "linked" {
 	if err := os.Chmod(p.dir, 0o750); err != nil {
 		t.Fatal(err)
 	}
-	before := snapshot(t, p.dir)
+	before := testbed.Tree(t, p.dir)
 
 	p.mustBuild(buildOpts{})
 
@@ -94,7 +60,7 @@ target "linked" {
 	want["bin/app"] = "-rw-r--r-- new binary\n"
 	want["LICENSE.built"] = "-rw-r--r-- new binary\n"
 	want["real/out/linked"] = "-rw-r--r-- new binary\n"
-	if diff := cmp.Diff(want, snapshot(t, p.dir)); diff != "" {
+	if diff := cmp.Diff(want, testbed.Tree(t, p.dir)); diff != "" {
 		t.Errorf("the project after the build (-want +got):\n%s", diff)
 	}
 	assertNoStaging(t, p.dir)
@@ -193,14 +159,14 @@ target "layout" {
 		"out/tree/sub":         "a file of mine\n",
 		"out/layout/notes.txt": "not a layout\n",
 	})
-	before := snapshot(t, p.path("out"))
+	before := testbed.Tree(t, p.path("out"))
 
 	// A failing step: nothing is written, nothing is left.
 	_, err := p.build(buildOpts{vars: map[string]string{"FAIL": "yes"}, runner: runner.Options{KeepGoing: true}})
 	if !errors.Is(err, runner.ErrFailed) {
 		t.Fatalf("failing step: error %v, want ErrFailed", err)
 	}
-	if diff := cmp.Diff(before, snapshot(t, p.path("out"))); diff != "" {
+	if diff := cmp.Diff(before, testbed.Tree(t, p.path("out"))); diff != "" {
 		t.Errorf("a failed step changed out/ (-before +after):\n%s", diff)
 	}
 	assertNoStaging(t, p.path("out"))
@@ -222,7 +188,7 @@ target "layout" {
 			t.Errorf("%s: %s: %v; want it to fail saying %q", name, o.Status, o.Err, want)
 		}
 	}
-	after := snapshot(t, p.path("out"))
+	after := testbed.Tree(t, p.path("out"))
 	delete(after, "rootfs.tar")
 	if diff := cmp.Diff(before, after); diff != "" {
 		t.Errorf("the failed commits changed out/ (-before +after):\n%s", diff)
@@ -241,29 +207,8 @@ func TestLayoutLinkedNamesOneLock(t *testing.T) {
 	if err := os.Symlink("out/images", p.path("link-to-images")); err != nil {
 		t.Fatal(err)
 	}
-	lock := p.path("out/.images.orch-lock")
-	var wg sync.WaitGroup
-	var firstErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_, _, firstErr = p.run(buildOpts{}, destOpts{})
-	}()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		if _, err := os.Stat(lock); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the first run never took the layout's lock")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	_, _, err := p.run(buildOpts{sets: []string{"*.output=type=oci,tar=false,dest=link-to-images"}, vars: map[string]string{"STAMP": "b"}}, destOpts{})
-	wg.Wait()
-	if firstErr != nil {
-		t.Fatalf("first run: %v", firstErr)
-	}
+	err := secondRunWhileLocked(t, p, p.path("out/.images.orch-lock"),
+		buildOpts{sets: []string{"*.output=type=oci,tar=false,dest=link-to-images"}, vars: map[string]string{"STAMP": "b"}})
 	if !errors.Is(err, dest.ErrLayoutBusy) {
 		t.Fatalf("second run through the link: error %v, want ErrLayoutBusy", err)
 	}

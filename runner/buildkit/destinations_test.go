@@ -166,11 +166,11 @@ func TestLayoutManyTargets(t *testing.T) {
 	}
 }
 
-func TestLayoutConcurrentRunsRefused(t *testing.T) {
-	p := layoutProject(t)
-	dir := p.path("out/images")
-	lock := filepath.Join(filepath.Dir(dir), ".images.orch-lock")
-
+// secondRunWhileLocked starts a run of p, waits until it holds the lock
+// file lock, runs p again with second meanwhile and returns the second
+// run's error once the first succeeded.
+func secondRunWhileLocked(t *testing.T, p *project, lock string, second buildOpts) error {
+	t.Helper()
 	var wg sync.WaitGroup
 	var firstErr error
 	wg.Add(1)
@@ -178,6 +178,8 @@ func TestLayoutConcurrentRunsRefused(t *testing.T) {
 		defer wg.Done()
 		_, _, firstErr = p.run(buildOpts{}, destOpts{})
 	}()
+	// The first run is another goroutine's solve: its lock file is the
+	// only sign that it holds the layout.
 	deadline := time.Now().Add(time.Minute)
 	for {
 		if _, err := os.Stat(lock); err == nil {
@@ -188,11 +190,20 @@ func TestLayoutConcurrentRunsRefused(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	_, _, err := p.run(buildOpts{vars: map[string]string{"STAMP": "b"}}, destOpts{})
+	_, _, err := p.run(second, destOpts{})
 	wg.Wait()
 	if firstErr != nil {
 		t.Fatalf("first run: %v", firstErr)
 	}
+	return err
+}
+
+func TestLayoutConcurrentRunsRefused(t *testing.T) {
+	p := layoutProject(t)
+	dir := p.path("out/images")
+	lock := filepath.Join(filepath.Dir(dir), ".images.orch-lock")
+
+	err := secondRunWhileLocked(t, p, lock, buildOpts{vars: map[string]string{"STAMP": "b"}})
 	if !errors.Is(err, dest.ErrLayoutBusy) {
 		t.Fatalf("second run: error %v, want ErrLayoutBusy", err)
 	}

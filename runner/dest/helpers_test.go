@@ -3,8 +3,9 @@ package dest
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"encoding/json"
-	"io/fs"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -152,6 +153,38 @@ func build(t *testing.T, e *Export, img *testImage, files map[string]string) {
 	}
 }
 
+// openRun opens the destinations of a run exporting ts, closed when the
+// test ends (Close may be called earlier).
+func openRun(t *testing.T, ts ...*config.Target) *Run {
+	t.Helper()
+	r, err := Open(planOf(ts...), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	return r
+}
+
+// stageBuilt stages tg's outputs in r and writes them as BuildKit would:
+// img as layouts and archives, files as local trees and tarballs.
+func stageBuilt(t *testing.T, r *Run, tg *config.Target, img *testImage, files map[string]string, log io.Writer) *Export {
+	t.Helper()
+	e, err := r.Stage(tg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	build(t, e, img, files)
+	return e
+}
+
+// stageAndCommit stages t's outputs in a run of its own, writes them as
+// BuildKit would and commits them.
+func stageAndCommit(t *testing.T, tg *config.Target, img *testImage, files map[string]string) ([]string, error) {
+	t.Helper()
+	r := openRun(t, tg)
+	return r.Commit(context.Background(), stageBuilt(t, r, tg, img, files, nil))
+}
+
 // planOf is a plan exporting the targets.
 func planOf(ts ...*config.Target) *graph.Plan {
 	p := &graph.Plan{}
@@ -168,38 +201,6 @@ func target(dir, name string, tags []string, outputs ...string) *config.Target {
 		t.Outputs = append(t.Outputs, output(dir, o))
 	}
 	return t
-}
-
-// tree snapshots a directory: every entry's path, kind and content (or
-// link target), and the mode of directories.
-func tree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		switch {
-		case fi.Mode()&fs.ModeSymlink != 0:
-			target, _ := os.Readlink(p)
-			out[rel] = "link " + target
-		case fi.IsDir():
-			out[rel] = "dir " + fi.Mode().Perm().String()
-		default:
-			raw, _ := os.ReadFile(p)
-			out[rel] = "file " + string(raw)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // assertNoStaging fails for every entry of dir that orch's marker names.

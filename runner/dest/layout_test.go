@@ -142,18 +142,10 @@ func TestLayoutThroughTwoNames(t *testing.T) {
 	}
 	a := target(root, "a", []string{"example.com/a:1"}, "type=oci,tar=false,dest=real/layout")
 	b := target(root, "b", []string{"example.com/b:1"}, "type=oci,tar=false,dest=link/layout")
-	r, err := Open(planOf(a, b), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openRun(t, a, b)
 	var wg sync.WaitGroup
 	for i, tg := range []*config.Target{a, b} {
-		e, err := r.Stage(tg, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		build(t, e, newTestImage(t, tg.Name, "linux/amd64"), nil)
+		e := stageBuilt(t, r, tg, newTestImage(t, tg.Name, "linux/amd64"), nil, nil)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -11,25 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/orch-build/orch/config"
+	"github.com/orch-build/orch/internal/testbed"
 )
-
-// stageAndCommit stages t's outputs in a run of its own, writes them as
-// BuildKit would and commits them.
-func stageAndCommit(t *testing.T, tg *config.Target, img *testImage, files map[string]string) ([]string, error) {
-	t.Helper()
-	r, err := Open(planOf(tg), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	e, err := r.Stage(tg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	build(t, e, img, files)
-	return r.Commit(context.Background(), e)
-}
 
 // TestLocalKeepsWhatIsThere: `output = ["."]` in a project with files
 // keeps every file the build does not write, replaces the one it does,
@@ -51,7 +34,7 @@ func TestLocalKeepsWhatIsThere(t *testing.T) {
 	if err := os.Chmod(filepath.Join(project, "bin"), 0o711); err != nil {
 		t.Fatal(err)
 	}
-	before := tree(t, project)
+	before := testbed.Tree(t, project)
 
 	tg := target(project, "bin", nil, "type=local,dest=.")
 	dests, err := stageAndCommit(t, tg, nil, map[string]string{"bin/app": "new app", "LICENSE": "built", "gen/out.txt": "generated"})
@@ -62,11 +45,11 @@ func TestLocalKeepsWhatIsThere(t *testing.T) {
 		t.Errorf("destinations %v, want %v", dests, want)
 	}
 	want := before
-	want["bin/app"] = "file new app"
-	want["LICENSE"] = "file built"
-	want["gen"] = "dir -rwxr-xr-x"
-	want["gen/out.txt"] = "file generated"
-	if diff := cmp.Diff(want, tree(t, project)); diff != "" {
+	want["bin/app"] = "-rw-r--r-- new app"
+	want["LICENSE"] = "-rw-r--r-- built"
+	want["gen"] = "dir drwxr-xr-x"
+	want["gen/out.txt"] = "-rw-r--r-- generated"
+	if diff := cmp.Diff(want, testbed.Tree(t, project)); diff != "" {
 		t.Errorf("project after the build (-want +got):\n%s", diff)
 	}
 	assertNoStaging(t, root)
@@ -89,8 +72,8 @@ func TestLocalSymlinkedDest(t *testing.T) {
 	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
 		t.Fatalf("out is no longer a symbolic link: %v, %v", fi.Mode(), err)
 	}
-	want := map[string]string{".": "dir -rwxr-xr-x", "mine": "file mine", "built": "file built"}
-	if diff := cmp.Diff(want, tree(t, filepath.Join(root, "real", "out"))); diff != "" {
+	want := map[string]string{".": "dir drwxr-xr-x", "mine": "-rw-r--r-- mine", "built": "-rw-r--r-- built"}
+	if diff := cmp.Diff(want, testbed.Tree(t, filepath.Join(root, "real", "out"))); diff != "" {
 		t.Errorf("real/out (-want +got):\n%s", diff)
 	}
 	assertNoStaging(t, root)
@@ -103,7 +86,7 @@ func TestLocalSymlinkedDest(t *testing.T) {
 func TestLocalConflictWritesNothing(t *testing.T) {
 	root := t.TempDir()
 	writeFiles(t, filepath.Join(root, "out"), map[string]string{"sub": "a file", "top": "old"})
-	before := tree(t, filepath.Join(root, "out"))
+	before := testbed.Tree(t, filepath.Join(root, "out"))
 	tg := target(root, "app", nil, "type=local,dest=out")
 	_, err := stageAndCommit(t, tg, nil, map[string]string{"top": "new", "sub/x": "x"})
 	want := "output type=local,dest=" + filepath.Join(root, "out") + ": " + filepath.Join(root, "out", "sub") +
@@ -111,7 +94,7 @@ func TestLocalConflictWritesNothing(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Fatalf("error\n%v\nwant\n%s", err, want)
 	}
-	if diff := cmp.Diff(before, tree(t, filepath.Join(root, "out"))); diff != "" {
+	if diff := cmp.Diff(before, testbed.Tree(t, filepath.Join(root, "out"))); diff != "" {
 		t.Errorf("out changed (-before +after):\n%s", diff)
 	}
 	assertNoStaging(t, root)
@@ -132,19 +115,11 @@ func TestFailedCommitRemovesStaging(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
 			tg := target(root, "app", []string{"example.com/app:1"}, tt.output)
-			r, err := Open(planOf(tg), Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			e, err := r.Stage(tg, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			build(t, e, newTestImage(t, "a", "linux/amd64"), map[string]string{"f": "f"})
+			r := openRun(t, tg)
+			e := stageBuilt(t, r, tg, newTestImage(t, "a", "linux/amd64"), map[string]string{"f": "f"}, nil)
 			// Meanwhile the user made the destination a directory of theirs.
 			writeFiles(t, tg.Outputs[0].Dest, map[string]string{"notes.txt": "mine"})
-			_, err = r.Commit(context.Background(), e)
+			_, err := r.Commit(context.Background(), e)
 			want := strings.ReplaceAll(tt.want, "DIR", root)
 			if err == nil || !strings.HasPrefix(err.Error(), want) {
 				t.Fatalf("error\n%v\nwant it to start with\n%s", err, want)

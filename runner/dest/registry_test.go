@@ -23,7 +23,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/opencontainers/go-digest"
 
-	"github.com/orch-build/orch/config"
 	"github.com/orch-build/orch/internal/testbed"
 	"github.com/orch-build/orch/runner"
 )
@@ -67,18 +66,6 @@ func TestRegistryErrorTypes(t *testing.T) {
 	}
 }
 
-// stagePush stages tg in r, writes img as its archive and returns the
-// export.
-func stagePush(t *testing.T, r *Run, tg *config.Target, img *testImage, log io.Writer) *Export {
-	t.Helper()
-	e, err := r.Stage(tg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	build(t, e, img, nil)
-	return e
-}
-
 // tagDigest is the digest a tag points at in reg, "" when it has none.
 func tagDigest(t *testing.T, reg *testbed.Registry, repo, tag string) string {
 	t.Helper()
@@ -97,12 +84,8 @@ func TestPushImageAndTags(t *testing.T) {
 	root := t.TempDir()
 	img := newTestImage(t, "a", "linux/amd64", "linux/arm64")
 	tg := target(root, "app", []string{reg.Host + "/team/app:1", reg.Host + "/team/app:latest"}, "type=registry")
-	r, err := Open(planOf(tg), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	dests, err := r.Commit(context.Background(), stagePush(t, r, tg, img, nil))
+	r := openRun(t, tg)
+	dests, err := r.Commit(context.Background(), stageBuilt(t, r, tg, img, nil, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,12 +113,8 @@ func TestPushByDigestOnly(t *testing.T) {
 	reg := testbed.StartRegistry(t)
 	img := newTestImage(t, "a", "linux/amd64")
 	tg := target(t.TempDir(), "app", nil, "type=image,push=true,push-by-digest=true,name="+reg.Host+"/bydigest/app")
-	r, err := Open(planOf(tg), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	dests, err := r.Commit(context.Background(), stagePush(t, r, tg, img, nil))
+	r := openRun(t, tg)
+	dests, err := r.Commit(context.Background(), stageBuilt(t, r, tg, img, nil, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,12 +216,8 @@ func TestRegistryKilledMidPush(t *testing.T) {
 
 	img := newTestImage(t, "a", "linux/amd64", "linux/arm64")
 	tg := target(t.TempDir(), "app", []string{reg.Host + "/restart/app:1"}, "type=registry")
-	r, err := Open(planOf(tg), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if _, err := r.Commit(context.Background(), stagePush(t, r, tg, img, log)); err != nil {
+	r := openRun(t, tg)
+	if _, err := r.Commit(context.Background(), stageBuilt(t, r, tg, img, nil, log)); err != nil {
 		t.Fatalf("push after the registry came back: %v", err)
 	}
 	if !killing || !restarted {
@@ -288,22 +263,14 @@ func TestAtomicRestoresTags(t *testing.T) {
 	// Before: v1 in both registries at the old image; "new" nowhere.
 	oldImg := newTestImage(t, "old", "linux/amd64")
 	before := target(root, "app", []string{reg1.Host + "/atomic/app:v1", reg2.Host + "/atomic/app:v1"}, "type=registry")
-	r0, err := Open(planOf(before), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r0.Commit(context.Background(), stagePush(t, r0, before, oldImg, nil)); err != nil {
+	r0 := openRun(t, before)
+	if _, err := r0.Commit(context.Background(), stageBuilt(t, r0, before, oldImg, nil, nil)); err != nil {
 		t.Fatal(err)
 	}
 	r0.Close()
 
 	tg := target(root, "app", tags, "type=registry", "type=local,dest=out")
-	r, err := Open(planOf(tg), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	a := NewAtomic(r)
+	a := NewAtomic(openRun(t, tg))
 	newImg := newTestImage(t, "new", "linux/amd64")
 	e, err := a.Stage(tg, nil)
 	if err != nil {
