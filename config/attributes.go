@@ -1,9 +1,9 @@
 package config
 
-// Kind says what shape of value an attribute takes. The decoder converts
-// every evaluated value to the Go form its kind names, and the JSON Schema
-// of the file format (package schema) is generated from the same table, so
-// the two cannot drift apart.
+// Kind says what shape of value an attribute takes. The JSON Schema of the
+// file format (package schema) is generated from it; for target
+// attributes it is the kind of the entry's behaviour (kinds.go), so the
+// schema says what the loader decodes.
 type Kind int
 
 const (
@@ -31,51 +31,203 @@ type Attribute struct {
 	// Name is the attribute as written in a file, e.g. "cache-from".
 	Name string
 	Kind Kind
-	// Field is the config.Target field the attribute fills ("" for
-	// attributes that only steer evaluation, such as matrix and name).
-	Field string
 	// Doc is a one-line description used by the JSON Schema and by
 	// diagnostics.
 	Doc string
 	// EntryKeys lists the object keys a KindEntryList item documents
 	// (others are allowed); empty for other kinds.
 	EntryKeys []string
+
+	// ops is what the attribute does in every phase; nil for attributes
+	// that only steer evaluation (matrix, name) and outside targets.
+	ops attrOps
+	// set lists the --set keys that change the attribute.
+	set []setKey
+	// index is the attribute's position in TargetAttributes, its slot in
+	// bakeTarget.vals.
+	index int
+}
+
+// setForm is the shape of a --set key.
+type setForm int
+
+const (
+	// setValue is KEY=VALUE.
+	setValue setForm = iota
+	// setNamed is KEY.NAME=VALUE, one entry of a map.
+	setNamed
+	// setList is KEY=VALUE for a list: repeated keys accumulate, += adds
+	// to the file's list, and an empty value clears it.
+	setList
+)
+
+// setKey is one --set key of an attribute.
+type setKey struct {
+	// name is the key as bake spells it; alias is the other spelling
+	// bake accepts ("tags" for "tag"), if any.
+	name, alias string
+	form        setForm
+	// apply replaces the attribute's own set (kinds.go) for keys with a
+	// rule of their own (push, load, secret.ID).
+	apply func(cur any, o *override) (any, error)
+	// late keys apply after every other key of the target, as bake
+	// applies secret.ID once the list of secrets is final.
+	late bool
+}
+
+func value(name string) setKey        { return setKey{name: name, form: setValue} }
+func named(name, alias string) setKey { return setKey{name: name, alias: alias, form: setNamed} }
+func list(name, alias string) setKey  { return setKey{name: name, alias: alias, form: setList} }
+
+// attr builds a target attribute; its kind comes from its behaviour.
+func attr(name, doc string, ops attrOps, keys ...setKey) Attribute {
+	a := Attribute{Name: name, Kind: ops.kind(), Doc: doc, ops: ops, set: keys}
+	if e, ok := ops.(interface{ entryKeys() []string }); ok {
+		a.EntryKeys = e.entryKeys()
+	}
+	return a
 }
 
 // TargetAttributes lists every attribute a target block accepts, in the
-// order bake prints them. It is the single source of truth for decoding,
-// "did you mean" suggestions and the JSON Schema.
+// order bake prints them. Each entry holds everything about its
+// attribute: how it decodes from HCL and JSON, merges across blocks of one
+// name and through inherits, takes --set, resolves into Target and prints;
+// the loader, the overrides and print loop over this table. Adding an
+// attribute means adding an entry here (and its Target field, and its
+// translation in the BuildKit adapter).
 var TargetAttributes = []Attribute{
-	{Name: "description", Kind: KindString, Field: "Description", Doc: "Human-readable description shown by orch ls."},
-	{Name: "inherits", Kind: KindStringList, Field: "Inherits", Doc: "Targets whose attributes this target starts from, applied in order."},
-	{Name: "annotations", Kind: KindStringList, Field: "Annotations", Doc: "OCI annotations, \"[type:]key=value\"."},
-	{Name: "attest", Kind: KindEntryList, Field: "Attest", Doc: "Attestations: \"type=sbom\", \"type=provenance,mode=max\" or objects.", EntryKeys: []string{"type", "disabled"}},
-	{Name: "context", Kind: KindString, Field: "Context", Doc: "Build context: a directory relative to the declaring file, a URL, or \"target:NAME\"."},
-	{Name: "contexts", Kind: KindStringMap, Field: "Contexts", Doc: "Named build contexts; \"target:NAME\" links another target's result."},
-	{Name: "dockerfile", Kind: KindString, Field: "Dockerfile", Doc: "Dockerfile path relative to the context (default \"Dockerfile\")."},
-	{Name: "dockerfile-inline", Kind: KindString, Field: "DockerfileInline", Doc: "Dockerfile content given inline."},
-	{Name: "args", Kind: KindNullableStringMap, Field: "Args", Doc: "Build arguments; a null value keeps the inherited one."},
-	{Name: "labels", Kind: KindNullableStringMap, Field: "Labels", Doc: "Image labels; a null value keeps the inherited one."},
-	{Name: "tags", Kind: KindStringList, Field: "Tags", Doc: "Image names and tags."},
-	{Name: "cache-from", Kind: KindEntryList, Field: "CacheFrom", Doc: "Cache sources: \"user/app:cache\", \"type=local,src=dir\" or objects.", EntryKeys: []string{"type"}},
-	{Name: "cache-to", Kind: KindEntryList, Field: "CacheTo", Doc: "Cache destinations: \"type=inline\", \"type=local,dest=dir\" or objects.", EntryKeys: []string{"type"}},
-	{Name: "target", Kind: KindString, Field: "Target", Doc: "Dockerfile stage to build."},
-	{Name: "secret", Kind: KindEntryList, Field: "Secrets", Doc: "Secrets: \"id=npm,src=.npmrc\", \"id=tok,env=TOKEN\" or objects.", EntryKeys: []string{"id", "src", "env"}},
-	{Name: "ssh", Kind: KindEntryList, Field: "SSH", Doc: "SSH agent sockets or keys: \"default\", \"id=path1,path2\" or objects.", EntryKeys: []string{"id", "paths"}},
-	{Name: "platforms", Kind: KindStringList, Field: "Platforms", Doc: "Target platforms, e.g. \"linux/amd64\"."},
-	{Name: "output", Kind: KindEntryList, Field: "Outputs", Doc: "Outputs: \"type=oci,dest=out.tar\", \"type=image,push=true\" or objects.", EntryKeys: []string{"type", "dest"}},
-	{Name: "pull", Kind: KindBool, Field: "Pull", Doc: "Always pull referenced images."},
-	{Name: "no-cache", Kind: KindBool, Field: "NoCache", Doc: "Do not use the build cache."},
-	{Name: "network", Kind: KindString, Field: "NetworkMode", Doc: "Network mode for RUN steps (\"default\", \"none\", \"host\")."},
-	{Name: "no-cache-filter", Kind: KindStringList, Field: "NoCacheFilter", Doc: "Stages to build without cache."},
-	{Name: "shm-size", Kind: KindString, Field: "ShmSize", Doc: "Size of /dev/shm for RUN steps, e.g. \"128m\"."},
-	{Name: "ulimits", Kind: KindStringList, Field: "Ulimits", Doc: "Ulimits for RUN steps, \"type=soft[:hard]\"."},
-	{Name: "call", Kind: KindString, Field: "Call", Doc: "Frontend method to call (\"build\", \"check\", \"outline\", \"targets\")."},
-	{Name: "entitlements", Kind: KindStringList, Field: "Entitlements", Doc: "Extra privileges, e.g. \"network.host\"."},
-	{Name: "extra-hosts", Kind: KindNullableStringMap, Field: "ExtraHosts", Doc: "Extra /etc/hosts entries, host name to address."},
-	{Name: "depends_on", Kind: KindStringList, Field: "DependsOn", Doc: "orch: targets that must finish before this one starts (order only, no data passes)."},
+	attr("description", "Human-readable description shown by orch ls.",
+		textKind{func(t *Target) *string { return &t.Description }}),
+	attr("inherits", "Targets whose attributes this target starts from, applied in order.",
+		inheritsKind{listKind{merging: listExtend, keepDupes: true, hidden: true}}),
+	attr("annotations", "OCI annotations, \"[type:]key=value\".",
+		listKind{field: func(t *Target) *[]string { return &t.Annotations }, merging: listExtend, escape: true},
+		list("annotation", "annotations")),
+	attr("attest", "Attestations: \"type=sbom\", \"type=provenance,mode=max\" or objects.",
+		entriesKind[*attestEntry]{typ: attestEntries, appendMerge: true, setMerges: true,
+			store: func(t *Target, es []*attestEntry, r *resolver) { t.Attest = resolveAttests(es, r) }},
+		list("attest", "")),
+	attr("context", "Build context: a directory relative to the declaring file, a URL, or \"target:NAME\".",
+		contextKind{}, value("context")),
+	attr("contexts", "Named build contexts; \"target:NAME\" links another target's result.",
+		contextsKind{}, named("contexts", "")),
+	attr("dockerfile", "Dockerfile path relative to the context (default \"Dockerfile\").",
+		strKind{field: func(t *Target) **string { return &t.Dockerfile }, def: "Dockerfile", stdin: "Dockerfile"},
+		value("dockerfile")),
+	attr("dockerfile-inline", "Dockerfile content given inline.",
+		strKind{field: func(t *Target) **string { return &t.DockerfileInline }, escape: true}),
+	attr("args", "Build arguments; a null value keeps the inherited one.",
+		mapKind{func(t *Target) *map[string]*string { return &t.Args }}, named("arg", "args")),
+	attr("labels", "Image labels; a null value keeps the inherited one.",
+		mapKind{func(t *Target) *map[string]*string { return &t.Labels }}, named("label", "labels")),
+	attr("tags", "Image names and tags.",
+		listKind{field: func(t *Target) *[]string { return &t.Tags }}, list("tag", "tags")),
+	attr("cache-from", "Cache sources: \"user/app:cache\", \"type=local,src=dir\" or objects.",
+		entriesKind[*cacheEntry]{typ: cacheEntries, appendMerge: true,
+			store: func(t *Target, es []*cacheEntry, r *resolver) { t.CacheFrom = resolveCaches(es, r) }},
+		list("cache-from", "")),
+	attr("cache-to", "Cache destinations: \"type=inline\", \"type=local,dest=dir\" or objects.",
+		entriesKind[*cacheEntry]{typ: cacheEntries,
+			store: func(t *Target, es []*cacheEntry, r *resolver) { t.CacheTo = resolveCaches(es, r) }},
+		list("cache-to", "")),
+	attr("target", "Dockerfile stage to build.",
+		strKind{field: func(t *Target) **string { return &t.Target }}, value("target")),
+	attr("secret", "Secrets: \"id=npm,src=.npmrc\", \"id=tok,env=TOKEN\" or objects.",
+		entriesKind[*secretEntry]{typ: secretEntries, appendMerge: true,
+			store: func(t *Target, es []*secretEntry, r *resolver) { t.Secrets = resolveSecrets(es, r) }},
+		list("secret", "secrets"),
+		setKey{name: "secret", form: setNamed, late: true, apply: func(cur any, o *override) (any, error) {
+			secrets, _ := cur.([]*secretEntry)
+			return updateSecret(secrets, o.target, o.sub, o.value, o.dir)
+		}}),
+	attr("ssh", "SSH agent sockets or keys: \"default\", \"id=path1,path2\" or objects.",
+		entriesKind[*sshEntry]{typ: sshEntries, appendMerge: true,
+			store: func(t *Target, es []*sshEntry, r *resolver) { t.SSH = resolveSSH(es, r) }},
+		list("ssh", "")),
+	attr("platforms", "Target platforms, e.g. \"linux/amd64\".",
+		listKind{field: func(t *Target) *[]string { return &t.Platforms }}, list("platform", "platforms")),
+	attr("output", "Outputs: \"type=oci,dest=out.tar\", \"type=image,push=true\" or objects.",
+		entriesKind[*exportEntry]{typ: outputEntries,
+			store: func(t *Target, es []*exportEntry, r *resolver) { t.Outputs = resolveOutputs(es, r) }},
+		list("output", ""),
+		setKey{name: "push", form: setValue, apply: func(cur any, o *override) (any, error) {
+			push, err := parseSetBool(o)
+			outputs, _ := cur.([]*exportEntry)
+			return boxOutputs(setPush(outputs, push, o.dir)), err
+		}},
+		setKey{name: "load", form: setValue, apply: func(cur any, o *override) (any, error) {
+			load, err := parseSetBool(o)
+			outputs, _ := cur.([]*exportEntry)
+			return boxOutputs(setLoad(outputs, load, o.dir)), err
+		}}),
+	attr("pull", "Always pull referenced images.",
+		boolKind{func(t *Target) **bool { return &t.Pull }}, value("pull")),
+	attr("no-cache", "Do not use the build cache.",
+		boolKind{func(t *Target) **bool { return &t.NoCache }}, value("no-cache")),
+	attr("network", "Network mode for RUN steps (\"default\", \"none\", \"host\").",
+		strKind{field: func(t *Target) **string { return &t.NetworkMode }}, value("network")),
+	attr("no-cache-filter", "Stages to build without cache.",
+		listKind{field: func(t *Target) *[]string { return &t.NoCacheFilter }, merging: listAppend},
+		list("no-cache-filter", "")),
+	attr("shm-size", "Size of /dev/shm for RUN steps, e.g. \"128m\".",
+		strKind{field: func(t *Target) **string { return &t.ShmSize }}, value("shm-size")),
+	attr("ulimits", "Ulimits for RUN steps, \"type=soft[:hard]\".",
+		listKind{field: func(t *Target) *[]string { return &t.Ulimits }, merging: listAppend},
+		list("ulimit", "ulimits")),
+	attr("call", "Frontend method to call (\"build\", \"check\", \"outline\", \"targets\").",
+		strKind{field: func(t *Target) **string { return &t.Call }}, value("call")),
+	attr("entitlements", "Extra privileges, e.g. \"network.host\".",
+		listKind{field: func(t *Target) *[]string { return &t.Entitlements }, merging: listExtend, norm: hostEntitlement},
+		list("entitlement", "entitlements")),
+	attr("extra-hosts", "Extra /etc/hosts entries, host name to address.",
+		mapKind{func(t *Target) *map[string]*string { return &t.ExtraHosts }}, named("extra-host", "extra-hosts")),
+	attr("depends_on", "orch: targets that must finish before this one starts (order only, no data passes).",
+		listKind{field: func(t *Target) *[]string { return &t.DependsOn }, hidden: true}),
 	{Name: "matrix", Kind: KindAny, Doc: "Expands the block into one target per combination of the listed values."},
 	{Name: "name", Kind: KindString, Doc: "Name of each target a matrix expands to; required with matrix."},
+}
+
+// boxOutputs stores an output list, nil when there is none.
+func boxOutputs(outputs []*exportEntry) any {
+	if outputs == nil {
+		return nil
+	}
+	return outputs
+}
+
+// hostEntitlement adds the network.host entitlement that network = "host"
+// implies, as bake's normalize does.
+func hostEntitlement(list []string, t *bakeTarget) []string {
+	if p, _ := t.vals[networkAttr.index].(*string); p != nil && *p == "host" {
+		return append(list, "network.host")
+	}
+	return list
+}
+
+// Attributes other parts of the loader and print refer to by rule; init
+// sets them, after the table exists.
+var (
+	networkAttr, argsAttr, outputAttr, contextsAttr, entitlementsAttr *Attribute
+	inheritsAttr, dependsOnAttr                                       *Attribute
+)
+
+func init() {
+	for i := range TargetAttributes {
+		TargetAttributes[i].index = i
+	}
+	networkAttr, argsAttr, outputAttr = attributeNamed("network"), attributeNamed("args"), attributeNamed("output")
+	contextsAttr, entitlementsAttr = attributeNamed("contexts"), attributeNamed("entitlements")
+	inheritsAttr, dependsOnAttr = attributeNamed("inherits"), attributeNamed("depends_on")
+}
+
+// attributeNamed returns the entry of a target attribute, or nil.
+func attributeNamed(name string) *Attribute {
+	for i := range TargetAttributes {
+		if TargetAttributes[i].Name == name {
+			return &TargetAttributes[i]
+		}
+	}
+	return nil
 }
 
 // GroupAttributes lists the attributes a group block accepts.

@@ -59,7 +59,7 @@ func benchLoad(b *testing.B, n int) {
 		if len(cfg.Targets) < n {
 			b.Fatalf("got %d targets, want at least %d", len(cfg.Targets), n)
 		}
-		if _, diags := cfg.PrintJSON([]string{"all"}); diags.HasErrors() {
+		if _, diags := cfg.PrintJSON(printAll(cfg)); diags.HasErrors() {
 			b.Fatal(diags.Error())
 		}
 	}

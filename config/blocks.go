@@ -198,89 +198,72 @@ func (l *loader) evaluate() {
 // evalTarget evaluates every attribute of a target instance.
 func (l *loader) evalTarget(in *instance) {
 	if in.bake == nil {
-		in.bake = &bakeTarget{Name: in.name}
+		in.bake = newBakeTarget(in.name)
 		in.ok = true
 	}
-	for _, a := range TargetAttributes {
-		if a.Name == "matrix" || a.Name == "name" {
-			continue
+	for i := range TargetAttributes {
+		a := &TargetAttributes[i]
+		if a.ops == nil {
+			continue // matrix and name, read by expand
 		}
 		if _, ok := in.raw.attrs[a.Name]; ok {
-			l.targetAttr(in, a.Name)
+			l.targetAttr(in, a)
 		}
 	}
 }
 
 // targetAttr evaluates one attribute of a target instance on demand and
 // reports whether it succeeded.
-func (l *loader) targetAttr(in *instance, name string) bool {
+func (l *loader) targetAttr(in *instance, a *Attribute) bool {
 	if in.bake == nil {
-		in.bake = &bakeTarget{Name: in.name}
+		in.bake = newBakeTarget(in.name)
 		in.ok = true
 	}
-	switch in.states[attrIndex[name]] {
+	slot := &in.states[attrIndex[a.Name]]
+	switch *slot {
 	case resolved:
 		return true
-	case failed:
-		return false
-	case inProgress:
+	case failed, inProgress:
 		return false
 	}
-	attr, ok := in.raw.attrs[name]
+	expr, ok := in.raw.attrs[a.Name]
 	if !ok {
-		in.states[attrIndex[name]] = resolved
+		*slot = resolved
 		return true
 	}
-	in.states[attrIndex[name]] = inProgress
-	v, ok := l.evalExpr(in, attr.Expr)
+	*slot = inProgress
+	v, ok := l.evalExpr(in, expr.Expr)
 	if ok {
-		if err := setTargetAttr(in.bake, name, v, in.raw.file.dir); err != nil {
-			l.add(errorDiag(fmt.Sprintf("Invalid value for %q", name), err.Error(), attr.Expr.Range().Ptr()))
+		val, err := decodeAttr(a, v, in.raw.file.dir)
+		if err != nil {
+			l.add(errorDiag(fmt.Sprintf("Invalid value for %q", a.Name), err.Error(), expr.Expr.Range().Ptr()))
 			ok = false
 		}
+		in.bake.vals[a.index] = val
 	}
 	if !ok {
-		in.states[attrIndex[name]] = failed
+		*slot = failed
 		in.ok = false
 		return false
 	}
 	if in.bake.ranges == nil {
 		in.bake.ranges = map[string]hcl.Range{}
 	}
-	in.bake.ranges[name] = attr.Expr.Range()
-	if name == "contexts" {
-		in.bake.contextRanges = contextKeyRanges(attr.Expr, in.bake.Contexts)
+	in.bake.ranges[a.Name] = expr.Expr.Range()
+	if kr, ok := a.ops.(keyRanger); ok {
+		in.bake.contextRanges = kr.keyRanges(expr.Expr, in.bake.vals[a.index])
 	}
-	in.states[attrIndex[name]] = resolved
+	*slot = resolved
 	return true
 }
 
-// contextKeyRanges finds the range of each key's value in a contexts
-// object literal; keys computed some other way get the whole expression.
-func contextKeyRanges(expr hcl.Expression, contexts map[string]string) map[string]hcl.Range {
-	out := make(map[string]hcl.Range, len(contexts))
-	for k := range contexts {
-		out[k] = expr.Range()
+// decodeAttr converts an evaluated value for attribute a.
+func decodeAttr(a *Attribute, v cty.Value, dir string) (any, error) {
+	v, _ = v.UnmarkDeep()
+	if !v.IsWhollyKnown() {
+		return nil, decodeErrorf("The value is not known.")
 	}
-	pairs, diags := hcl.ExprMap(expr)
-	if diags.HasErrors() {
-		return out
-	}
-	for _, p := range pairs {
-		key, d := p.Key.Value(nil)
-		if d.HasErrors() || key.Type() != cty.String || key.IsNull() {
-			if kw := hcl.ExprAsKeyword(p.Key); kw != "" {
-				if _, ok := out[kw]; ok {
-					out[kw] = p.Value.Range()
-				}
-			}
-			continue
-		}
-		if _, ok := out[key.AsString()]; ok {
-			out[key.AsString()] = p.Value.Range()
-		}
-	}
-	return out
+	return a.ops.decode(v, dir)
 }
 
 // evalExpr evaluates an attribute expression of an instance, resolving the
@@ -390,6 +373,10 @@ func (l *loader) refAttr(from *instance, ref blockRef, insts []*instance, attr s
 		}
 		return listVal(in.group.Targets), true
 	}
+	a := attributeNamed(attr)
+	if attr == "name" {
+		return cty.StringVal(insts[len(insts)-1].name), true
+	}
 	owner := insts[len(insts)-1]
 	for i := len(insts) - 1; i >= 0; i-- {
 		if setsAttr(insts[i], attr) {
@@ -402,10 +389,10 @@ func (l *loader) refAttr(from *instance, ref blockRef, insts []*instance, attr s
 		l.add(errorDiag("Reference cycle", fmt.Sprintf("%s refers to itself, directly or through other references. Give one of the attributes a value that does not depend on the others.", what), ref.rng.Ptr()))
 		return cty.NilVal, false
 	}
-	if !l.targetAttr(owner, attr) {
+	if !l.targetAttr(owner, a) {
 		return cty.NilVal, false
 	}
-	return refValue(owner.bake, attr), true
+	return a.ops.ref(owner.bake.vals[a.index]), true
 }
 
 // setsAttr reports whether the block of a target instance sets attr; once

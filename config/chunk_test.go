@@ -29,7 +29,7 @@ func TestChunkedParseSame(t *testing.T) {
 				if diags.HasErrors() {
 					t.Fatalf("chunk size %d: %s", size, diags.Error())
 				}
-				out, diags := cfg.PrintJSON([]string{"all"})
+				out, diags := cfg.PrintJSON(printAll(cfg))
 				if diags.HasErrors() {
 					t.Fatalf("chunk size %d: %s", size, diags.Error())
 				}

@@ -9,8 +9,8 @@
 // values with local paths (context, local named contexts, local output
 // dest, secret src, ssh paths, local cache src/dest) resolved against the
 // directory of the file that set them, or against Options.WorkDir for
-// values from --set and for "cwd://" paths. Config.PrintJSON renders the
-// other view, bake's own: the same values with paths exactly as written,
+// values from --set and for "cwd://" paths. Config.WritePrintJSON renders
+// the other view, bake's own: the same values with paths exactly as written,
 // so `orch print` prints the document `docker buildx bake --print` prints
 // for the same files. Both come from one evaluation; only the last step,
 // path resolution, differs.
@@ -20,12 +20,19 @@
 // orch reads every bake file bake reads and resolves it to the same
 // targets, with these deliberate differences, all of them errors or
 // warnings bake would not report: unknown attributes and blocks, inherits
-// and group cycles, references to undeclared targets (inherits, contexts
-// "target:" links, depends_on), and a user function shadowing a built-in
-// (a warning; the built-in is used, as in bake). Matrix expansion takes the
-// keys in sorted order, so its result is always the same and always one of
-// the orders bake can produce. Compose files and bake's policy and
-// resources attributes are not supported.
+// and group cycles, references to undeclared targets in inherits, and a
+// user function shadowing a built-in (a warning; the built-in is used, as
+// in bake). Matrix expansion takes the keys in sorted order, so its result
+// is always the same and always one of the orders bake can produce.
+// Compose files and bake's policy and resources attributes are not
+// supported.
+//
+// What a selection of names means, and whether the links between targets
+// (contexts "target:" links, depends_on) are valid, is the planner's to
+// decide (package graph), for print as for every other command; config
+// renders what graph selects (PrintSet). Its one difference from bake: a
+// glob matches templates (names starting with "_") only when it starts
+// with "_" itself, so `orch print '*'` shows what `orch build '*'` builds.
 package config
 
 import "github.com/hashicorp/hcl/v2"

@@ -45,7 +45,6 @@ group "g" { targets = ["e", "w", "g"] }`), false)
 		if diags.HasErrors() {
 			return
 		}
-		_, _ = cfg.PrintJSON([]string{"all"})
-		_, _ = cfg.PrintJSON(nil)
+		_, _ = cfg.PrintJSON(printAll(cfg))
 	})
 }

@@ -3,7 +3,6 @@ package config
 import (
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -34,20 +33,6 @@ func mustLoad(t *testing.T, opts Options) *Config {
 		t.Fatalf("load: %s", diags.Error())
 	}
 	return cfg
-}
-
-// TestAttributeFields keeps TargetAttributes and Target in step: every
-// attribute names a Target field that exists.
-func TestAttributeFields(t *testing.T) {
-	typ := reflect.TypeOf(Target{})
-	for _, a := range TargetAttributes {
-		if a.Field == "" {
-			continue
-		}
-		if _, ok := typ.FieldByName(a.Field); !ok {
-			t.Errorf("attribute %q names field %q, which Target does not have", a.Name, a.Field)
-		}
-	}
 }
 
 // TestFileRelativePaths checks that Target holds paths resolved against
@@ -100,7 +85,7 @@ target "cwd" {
 			}
 		})
 	}
-	out, diags := cfg.PrintJSON([]string{"app"})
+	out, diags := cfg.PrintJSON(PrintSet{Names: []string{"app"}, Targets: []string{"app"}, Linked: []string{"dep"}})
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}

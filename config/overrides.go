@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"path"
-	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -12,36 +11,67 @@ import (
 // override is the accumulated effect of every --set for one target and key,
 // as bake accumulates them.
 type override struct {
-	key      string // normalized: "arg.NAME", "tag", "output", ...
-	value    string
+	attr *Attribute
+	sk   *setKey
+	// key is the key as bake normalizes it, with its sub-key:
+	// "arg.NAME", "tag", "output", ...
+	key string
+	// sub is the sub-key (the NAME of arg.NAME), if any.
+	sub   string
+	value string
+	// arr accumulates the values of a list key; clear is set by an empty
+	// value without +=, and appendTo by +=.
 	arr      []string
 	appendTo bool
 	clear    bool
+	// target is the target the override applies to and dir the working
+	// directory, which relative paths given on the command line resolve
+	// against.
+	target, dir string
 }
 
-// setKeys lists the keys --set accepts (after alias normalization), with
-// whether each takes a sub-key (".NAME").
-var setKeys = map[string]bool{
-	"context": false, "dockerfile": false, "arg": true, "contexts": true, "label": true,
-	"tag": false, "cache-from": false, "cache-to": false, "target": false, "call": false,
-	"secret": false, "ssh": false, "platform": false, "output": false, "entitlement": false,
-	"annotation": false, "attest": false, "no-cache": false, "no-cache-filter": false,
-	"shm-size": false, "ulimit": false, "network": false, "pull": false, "push": false,
-	"load": false, "extra-host": true,
+// setKeyTable maps every --set key and alias to its attribute and key.
+// A name may have two forms (secret=LIST and secret.ID=VALUE), told
+// apart by whether a sub-key is given.
+type setKeyRef struct {
+	attr *Attribute
+	key  *setKey
 }
 
-// setAliases maps the plural spellings bake also accepts.
-var setAliases = map[string]string{
-	"annotations": "annotation", "args": "arg", "entitlements": "entitlement",
-	"extra-hosts": "extra-host", "labels": "label", "platforms": "platform",
-	"tags": "tag", "ulimits": "ulimit", "secrets": "secret",
-}
+var setKeyTable = func() map[string][]setKeyRef {
+	m := map[string][]setKeyRef{}
+	for i := range TargetAttributes {
+		a := &TargetAttributes[i]
+		for j := range a.set {
+			k := &a.set[j]
+			m[k.name] = append(m[k.name], setKeyRef{a, k})
+		}
+	}
+	return m
+}()
 
-// listKeys are keys whose values accumulate into a list and support +=.
-var listKeys = map[string]bool{
-	"output": true, "cache-to": true, "cache-from": true, "tag": true, "platform": true,
-	"ssh": true, "attest": true, "entitlement": true, "annotation": true, "ulimit": true,
-	"no-cache-filter": true,
+// setAliases maps the other spellings bake accepts to the key they spell.
+var setAliases = func() map[string]setKeyRef {
+	m := map[string]setKeyRef{}
+	for i := range TargetAttributes {
+		a := &TargetAttributes[i]
+		for j := range a.set {
+			if k := &a.set[j]; k.alias != "" {
+				m[k.alias] = setKeyRef{a, k}
+			}
+		}
+	}
+	return m
+}()
+
+// lookupSetKey finds the key name takes with or without a sub-key.
+func lookupSetKey(name string, sub bool) *setKeyRef {
+	for _, r := range setKeyTable[name] {
+		if (r.key.form == setNamed) == sub {
+			return &r
+		}
+	}
+	return nil
 }
 
 func setError(format string, args ...any) *hcl.Diagnostic {
@@ -61,42 +91,45 @@ func (l *loader) parseSets() {
 			l.add(setError("%q: expected TARGET.KEY=VALUE, e.g. app.tags=app:dev.", s))
 			continue
 		}
-		key, written := keys[1], keys[1]
-		if a, ok := setAliases[key]; ok {
-			if key == "secrets" && len(keys) != 2 {
-				l.add(setError("%q: secrets does not take a sub-key; use secret.ID=VALUE.", s))
+		key, written, hasSub := keys[1], keys[1], len(keys) == 3
+		if alias, ok := setAliases[key]; ok {
+			// An alias spells one form of its key: "secrets" is the
+			// list of secrets, never secret.ID.
+			if hasSub && alias.key.form != setNamed {
+				hint := "."
+				if lookupSetKey(alias.key.name, true) != nil {
+					hint = fmt.Sprintf("; use %s.NAME=VALUE.", alias.key.name)
+				}
+				l.add(setError("%q: %s does not take a sub-key%s", s, key, hint))
 				continue
 			}
-			key = a
+			key = alias.key.name
 		}
-		sub, known := setKeys[key]
-		if !known {
+		ref := lookupSetKey(key, hasSub)
+		switch {
+		case ref == nil && len(setKeyTable[key]) == 0:
 			if key == "policy" || key == "resource" || key == "resources" {
 				l.add(setError("%q: orch does not support the bake key %q.", s, key))
 				continue
 			}
-			valid := sortedKeys(setKeys)
+			valid := sortedKeys(setKeyTable)
 			l.add(setError("%q: unknown key %q;%s", s, key, suggestionOr(key, append(valid, sortedKeys(setAliases)...), " valid keys are "+strings.Join(valid, ", ")+".")))
 			continue
-		}
-		switch {
-		case key == "secret" && len(keys) == 3:
-			if appendTo {
-				l.add(setError("%q: secret.ID does not support +=.", s))
-				continue
-			}
-		case sub && len(keys) != 3:
-			l.add(setError("%q: %s needs a name: TARGET.%s.NAME=VALUE.", s, written, written))
-			continue
-		case !sub && len(keys) != 2:
+		case ref == nil && hasSub:
 			l.add(setError("%q: %s does not take a sub-key.", s, written))
+			continue
+		case ref == nil:
+			l.add(setError("%q: %s needs a name: TARGET.%s.NAME=VALUE.", s, written, written))
 			continue
 		}
 		if !hasValue && key != "arg" {
 			l.add(setError("%q: expected TARGET.KEY=VALUE.", s))
 			continue
 		}
-		if appendTo && !listKeys[key] && key != "secret" {
+		if appendTo && ref.key.form != setList {
+			if hasSub {
+				written += "." + keys[2]
+			}
 			l.add(setError("%q: %s does not support +=; only list keys do.", s, written))
 			continue
 		}
@@ -106,10 +139,12 @@ func (l *loader) parseSets() {
 			continue
 		}
 		okey := key
-		if len(keys) == 3 {
+		if hasSub {
 			okey = key + "." + keys[2]
 		}
-		if key == "arg" && !hasValue {
+		if !hasValue {
+			// bake reads --set TARGET.args.NAME without a value from
+			// the environment, and ignores it when that is not set.
 			v, ok := l.env[keys[2]]
 			if !ok {
 				continue
@@ -124,10 +159,13 @@ func (l *loader) parseSets() {
 				}
 			}
 			if o == nil {
-				o = &override{key: okey}
+				o = &override{attr: ref.attr, sk: ref.key, key: okey, target: name, dir: l.workDir}
+				if hasSub {
+					o.sub = keys[2]
+				}
 				l.overrides[name] = append(l.overrides[name], o)
 			}
-			if listKeys[key] || (key == "secret" && len(keys) == 2) {
+			if ref.key.form == setList {
 				if !appendTo && value == "" {
 					o.clear, o.arr = true, nil
 				} else {
@@ -142,7 +180,9 @@ func (l *loader) parseSets() {
 }
 
 // matchTargets expands a --set pattern: an exact target name, or a glob
-// over all target names.
+// over all target names. This is bake's rule for --set, not the selection
+// of what to build (package graph): templates match too, since setting a
+// template's attribute is how its children get it.
 func (l *loader) matchTargets(pattern string) ([]string, *hcl.Diagnostic) {
 	if _, ok := l.targets[pattern]; ok {
 		return []string{pattern}, nil
@@ -163,217 +203,45 @@ func (l *loader) matchTargets(pattern string) ([]string, *hcl.Diagnostic) {
 	return names, nil
 }
 
-// parseValues parses every non-empty value of a list override with parse;
-// what names an entry in the error.
-func parseValues[E any](o *override, what string, parse func(string) ([]E, error)) ([]E, error) {
-	var out []E
-	for _, v := range o.arr {
-		if v == "" {
+// applyOverrides applies a target's overrides as bake's AddOverrides does:
+// each through its attribute's entry, the late ones (secret.ID) last.
+func applyOverrides(t *bakeTarget, overrides []*override) error {
+	late := make([]*override, 0)
+	apply := func(o *override) error {
+		i := o.attr.index
+		var err error
+		if o.sk.apply != nil {
+			t.vals[i], err = o.sk.apply(t.vals[i], o)
+		} else {
+			t.vals[i], err = o.attr.ops.set(t.vals[i], o, o.dir)
+		}
+		return err
+	}
+	for _, o := range overrides {
+		if o.sk.late {
+			late = append(late, o)
 			continue
 		}
-		es, err := parse(v)
-		if err != nil {
-			return nil, fmt.Errorf("--set %s: invalid %s %q: %w", o.key, what, v, err)
-		}
-		out = append(out, es...)
-	}
-	return out, nil
-}
-
-// setList sets a list attribute from an override: += merges the entries
-// in, = replaces the list.
-func setList[E any](dst *[]E, entries []E, appendTo bool, norm func([]E) []E) {
-	if appendTo {
-		*dst = mergeList(*dst, entries, norm)
-	} else {
-		*dst = entries
-	}
-}
-
-// applyOverrides applies a target's overrides as bake's AddOverrides does.
-// Relative paths in values given on the command line resolve against the
-// working directory.
-func (l *loader) applyOverrides(t *bakeTarget, overrides []*override) error {
-	dir := l.workDir
-	var secretUpdates []*override
-	for _, o := range overrides {
-		key, sub, _ := strings.Cut(o.key, ".")
-		value := o.value
-		switch key {
-		case "context":
-			t.Context, t.contextDir = &value, dir
-		case "dockerfile":
-			t.Dockerfile = &value
-		case "arg":
-			t.Args = mergeNullableMap(t.Args, map[string]*string{sub: &value})
-		case "contexts":
-			if t.Contexts == nil {
-				t.Contexts, t.contextsDir = map[string]string{}, map[string]string{}
-			}
-			t.Contexts[sub], t.contextsDir[sub] = value, dir
-		case "label":
-			t.Labels = mergeNullableMap(t.Labels, map[string]*string{sub: &value})
-		case "tag":
-			if o.appendTo {
-				t.Tags = appendStrings(t.Tags, o.arr)
-			} else {
-				t.Tags = cloneStrings(o.arr)
-			}
-		case "cache-from", "cache-to":
-			entries, err := parseValues(o, "cache entry", func(v string) ([]*cacheEntry, error) { return parseCacheList(v, dir) })
-			if err != nil {
-				return err
-			}
-			dst := &t.CacheFrom
-			if key == "cache-to" {
-				dst = &t.CacheTo
-			}
-			setList(dst, entries, o.appendTo, normCaches)
-		case "target":
-			t.Target = &value
-		case "call":
-			t.Call = &value
-		case "secret":
-			if sub != "" {
-				secretUpdates = append(secretUpdates, o)
-				break
-			}
-			secrets, err := parseValues(o, "secret", func(v string) ([]*secretEntry, error) {
-				s, err := parseSecret(v, dir)
-				return []*secretEntry{s}, err
-			})
-			if err != nil {
-				return err
-			}
-			setList(&t.Secrets, secrets, o.appendTo, normSecrets)
-		case "ssh":
-			keys, _ := parseValues(o, "ssh", func(v string) ([]*sshEntry, error) {
-				return []*sshEntry{parseSSH(v, dir)}, nil
-			})
-			setList(&t.SSH, keys, o.appendTo, normSSH)
-		case "platform":
-			if o.appendTo {
-				t.Platforms = appendStrings(t.Platforms, o.arr)
-			} else {
-				t.Platforms = cloneStrings(o.arr)
-			}
-		case "output":
-			outs, err := parseValues(o, "output", func(v string) ([]*exportEntry, error) {
-				e, err := parseExport(v, dir)
-				return []*exportEntry{e}, err
-			})
-			if err != nil {
-				return err
-			}
-			setList(&t.Outputs, outs, o.appendTo, normExports)
-		case "entitlement":
-			if o.clear {
-				t.Entitlements = nil
-			}
-			t.Entitlements = appendStrings(t.Entitlements, o.arr)
-		case "annotation":
-			if o.clear {
-				t.Annotations = nil
-			}
-			t.Annotations = appendStrings(t.Annotations, o.arr)
-		case "attest":
-			var attests []*attestEntry
-			for _, v := range o.arr {
-				a, err := parseAttest(v)
-				if err != nil {
-					return fmt.Errorf("--set attest: invalid attestation %q: %w", v, err)
-				}
-				attests = append(attests, a)
-			}
-			if o.clear {
-				t.Attest = nil
-			}
-			t.Attest = mergeList(t.Attest, attests, normAttests)
-		case "no-cache", "pull", "push", "load":
-			b, err := strconv.ParseBool(value)
-			if err != nil {
-				return fmt.Errorf("--set %s: invalid value %q: want true or false", key, value)
-			}
-			switch key {
-			case "no-cache":
-				t.NoCache = &b
-			case "pull":
-				t.Pull = &b
-			case "push":
-				t.Outputs = setPush(t.Outputs, b, dir)
-			case "load":
-				t.Outputs = setLoad(t.Outputs, b, dir)
-			}
-		case "no-cache-filter":
-			if o.appendTo {
-				t.NoCacheFilter = appendStrings(t.NoCacheFilter, o.arr)
-			} else {
-				t.NoCacheFilter = cloneStrings(o.arr)
-			}
-		case "shm-size":
-			t.ShmSize = &value
-		case "ulimit":
-			if o.appendTo {
-				t.Ulimits = appendStrings(t.Ulimits, o.arr)
-			} else {
-				t.Ulimits = cloneStrings(o.arr)
-			}
-		case "network":
-			t.NetworkMode = &value
-		case "extra-host":
-			t.ExtraHosts = mergeNullableMap(t.ExtraHosts, map[string]*string{sub: &value})
+		if err := apply(o); err != nil {
+			return err
 		}
 	}
-	for _, o := range secretUpdates {
-		_, id, _ := strings.Cut(o.key, ".")
-		if err := updateSecret(t, id, o.value, dir); err != nil {
+	for _, o := range late {
+		if err := apply(o); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// updateSecret applies --set TARGET.secret.ID=VALUE to a declared secret.
-func updateSecret(t *bakeTarget, id, value, dir string) error {
-	for i, s := range t.Secrets {
-		if s.ID != id {
-			continue
-		}
-		next, err := parseSecret(value, dir)
-		if err != nil {
-			return fmt.Errorf("--set secret.%s: %w", id, err)
-		}
-		if next.ID != "" && next.ID != id {
-			return fmt.Errorf("--set secret.%s: the value names secret %q", id, next.ID)
-		}
-		c := *s
-		c.Env, c.Src, c.dir = next.Env, next.Src, dir
-		t.Secrets[i] = &c
-		return nil
-	}
-	return fmt.Errorf("--set secret.%s: target %q declares no secret %q to override", id, t.Name, id)
-}
-
-// overrideAttr maps a --set key to the attribute whose range it replaces.
-var overrideAttr = map[string]string{
-	"arg": "args", "label": "labels", "tag": "tags", "platform": "platforms",
-	"entitlement": "entitlements", "annotation": "annotations", "ulimit": "ulimits",
-	"extra-host": "extra-hosts", "push": "output", "load": "output",
-}
-
 // dropOverridden forgets the source ranges of attributes a --set replaced,
 // so later messages do not point at a value that no longer applies.
-func dropOverridden(ranges, contextRanges map[string]hcl.Range, overrides []*override) {
+func dropOverridden(ranges, keyRanges map[string]hcl.Range, overrides []*override) {
 	for _, o := range overrides {
-		key, sub, _ := strings.Cut(o.key, ".")
-		if key == "contexts" {
-			delete(contextRanges, sub)
+		if _, perKey := o.attr.ops.(keyRanger); perKey && o.sub != "" {
+			delete(keyRanges, o.sub)
 			continue
 		}
-		attr := key
-		if a, ok := overrideAttr[key]; ok {
-			attr = a
-		}
-		delete(ranges, attr)
+		delete(ranges, o.attr.Name)
 	}
 }

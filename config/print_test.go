@@ -1,4 +1,4 @@
-package config
+package config_test
 
 import (
 	"bytes"
@@ -10,11 +10,16 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rogpeppe/go-internal/txtar"
+
+	"github.com/orch-build/orch/config"
+	"github.com/orch-build/orch/graph"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// TestPrintGolden checks PrintJSON against testdata/print/*.txtar. Each
+// TestPrintGolden checks print against testdata/print/*.txtar: the
+// selection and links as the planner reads them (graph.PrintSet), rendered
+// by PrintJSON. Each
 // archive holds the definition files, a want.json section and, in its
 // comment, "args:", "set:" and "env:" lines. The want.json sections were
 // produced by `docker buildx bake --print` v0.38.2 for the same inputs;
@@ -31,7 +36,7 @@ func TestPrintGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := t.TempDir()
-			opts := Options{WorkDir: dir, LocalPlatform: "linux/amd64"}
+			opts := config.Options{WorkDir: dir, LocalPlatform: "linux/amd64"}
 			var args []string
 			for _, line := range strings.Split(string(ar.Comment), "\n") {
 				key, value, _ := strings.Cut(line, ":")
@@ -55,11 +60,15 @@ func TestPrintGolden(t *testing.T) {
 				}
 				opts.Files = append(opts.Files, f.Name)
 			}
-			cfg, diags := Load(opts)
+			cfg, diags := config.Load(opts)
 			if diags.HasErrors() {
 				t.Fatalf("load: %s", diags.Error())
 			}
-			got, diags := cfg.PrintJSON(args)
+			set, err := graph.PrintSet(cfg, args)
+			if err != nil {
+				t.Fatalf("select: %v", err)
+			}
+			got, diags := cfg.PrintJSON(set)
 			if diags.HasErrors() {
 				t.Fatalf("print: %s", diags.Error())
 			}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -17,7 +16,7 @@ func (l *loader) finish() {
 		insts := l.targets[name]
 		own := insts[0].bake
 		if len(insts) > 1 {
-			own = &bakeTarget{Name: name}
+			own = newBakeTarget(name)
 			for _, in := range insts {
 				own.merge(in.bake)
 				own.mergeRanges(in.bake)
@@ -38,9 +37,9 @@ func (l *loader) finish() {
 	if l.diags.HasErrors() {
 		return
 	}
-	l.cfg.print = &printData{env: l.env, targets: map[string]*bakeTarget{}, workDir: l.workDir}
+	l.cfg.print = &printData{env: l.env, targets: make(map[string]*bakeTarget, len(l.targetNames))}
 	for _, name := range l.targetNames {
-		bt := finalBake(l.resolved[name])
+		bt := l.resolved[name]
 		l.cfg.print.targets[name] = bt
 		l.cfg.Targets[name] = l.toTarget(name, bt)
 	}
@@ -50,7 +49,6 @@ func (l *loader) finish() {
 		g := *insts[len(insts)-1].group
 		g.DefRange = insts[0].raw.defRange
 		l.cfg.Groups[name] = &g
-		l.cfg.print.groupOrder = append(l.cfg.print.groupOrder, name)
 	}
 	for _, label := range l.renameOrder {
 		if _, exists := l.cfg.Groups[label]; exists {
@@ -62,9 +60,8 @@ func (l *loader) finish() {
 			rng = first[0].raw.defRange
 		}
 		l.cfg.Groups[label] = &Group{Name: label, Targets: dedupStrings(l.renamed[label]), DefRange: rng}
-		l.cfg.print.groupOrder = append(l.cfg.print.groupOrder, label)
 	}
-	l.checkNames()
+	l.checkGroups()
 }
 
 // resolveTarget computes a target as bake's ResolveTarget does: the merge
@@ -82,9 +79,9 @@ func (l *loader) resolveTarget(name string, chain []string) *bakeTarget {
 	l.resolving[name] = true
 	defer delete(l.resolving, name)
 	chain = append(chain, name)
-	base := &bakeTarget{}
+	base := newBakeTarget("")
 	ok := true
-	for _, parent := range own.Inherits {
+	for _, parent := range own.strings(inheritsAttr) {
 		if _, exists := l.own[parent]; !exists {
 			l.add(errorDiag("Unknown target in inherits", fmt.Sprintf("Target %q inherits from %q, which does not exist.%s", name, parent, didYouMean(parent, l.targetNames)), rangeOf(own, "inherits")))
 			ok = false
@@ -101,10 +98,10 @@ func (l *loader) resolveTarget(name string, chain []string) *bakeTarget {
 		l.resolved[name] = nil
 		return nil
 	}
-	t := &bakeTarget{Name: name}
+	t := newBakeTarget(name)
 	t.merge(base)
 	t.merge(own)
-	if err := l.applyOverrides(t, l.overrides[name]); err != nil {
+	if err := applyOverrides(t, l.overrides[name]); err != nil {
 		l.add(errorDiag("Invalid --set override", fmt.Sprintf("Target %q: %v.", name, err), nil))
 		l.resolved[name] = nil
 		return nil
@@ -125,7 +122,7 @@ func (l *loader) attrRanges(name string) (map[string]hcl.Range, map[string]hcl.R
 	}
 	attrs, ctxs := map[string]hcl.Range{}, map[string]hcl.Range{}
 	own := l.own[name]
-	for _, p := range own.Inherits {
+	for _, p := range own.strings(inheritsAttr) {
 		if _, ok := l.own[p]; !ok {
 			continue
 		}
@@ -140,14 +137,6 @@ func (l *loader) attrRanges(name string) (map[string]hcl.Range, map[string]hcl.R
 	return attrs, ctxs
 }
 
-// attrRange returns the range of an attribute of t, or nil.
-func attrRange(t *Target, attr string) *hcl.Range {
-	if r, ok := t.AttrRanges[attr]; ok {
-		return &r
-	}
-	return nil
-}
-
 // rangeOf returns the range of an attribute of t, or nil.
 func rangeOf(t *bakeTarget, attr string) *hcl.Range {
 	if t == nil {
@@ -159,49 +148,11 @@ func rangeOf(t *bakeTarget, attr string) *hcl.Range {
 	return nil
 }
 
-// finalBake applies what bake's ResolveTarget does last: default context and
-// dockerfile, no inherits.
-func finalBake(t *bakeTarget) *bakeTarget {
-	c := *t
-	c.Inherits = nil
-	if c.Context == nil {
-		dot := "."
-		c.Context = &dot
-	}
-	if c.Dockerfile == nil || *c.Dockerfile == "" {
-		df := "Dockerfile"
-		c.Dockerfile = &df
-	}
-	return &c
-}
-
-// checkNames reports references to targets that do not exist: contexts
-// links, depends_on entries and group members.
-func (l *loader) checkNames() {
-	for _, name := range l.targetNames {
-		bt := l.cfg.print.targets[name]
-		for _, k := range sortedKeys(bt.Contexts) {
-			link, ok := strings.CutPrefix(bt.Contexts[k], "target:")
-			if !ok {
-				continue
-			}
-			var rng *hcl.Range
-			if r, ok := l.cfg.Targets[name].ContextRanges[k]; ok {
-				rng = &r
-			}
-			switch {
-			case link == name:
-				l.add(errorDiag("Target links to itself", fmt.Sprintf("Target %q uses itself as context %q.", name, k), rng))
-			case l.cfg.Targets[link] == nil:
-				l.add(errorDiag("Unknown target in contexts", fmt.Sprintf("Context %q of target %q links to target %q, which does not exist.%s", k, name, link, didYouMean(link, l.targetNames)), rng))
-			}
-		}
-		for _, dep := range bt.DependsOn {
-			if l.cfg.Targets[dep] == nil {
-				l.add(errorDiag("Unknown target in depends_on", fmt.Sprintf("Target %q depends on %q, which does not exist.%s", name, dep, didYouMean(dep, l.targetNames)), attrRange(l.cfg.Targets[name], "depends_on")))
-			}
-		}
-	}
+// checkGroups reports groups that contain themselves, and warns about
+// group members that name nothing. Links between targets (contexts and
+// depends_on) are the planner's to check (package graph), once, for every
+// command.
+func (l *loader) checkGroups() {
 	l.checkGroupCycles()
 	for _, name := range l.groupNames {
 		g := l.cfg.Groups[name]
@@ -267,133 +218,20 @@ func (l *loader) groupRange(name string) *hcl.Range {
 // local paths resolved against the directory of the file that set them.
 func (l *loader) toTarget(name string, bt *bakeTarget) *Target {
 	first := l.targets[name][0]
-	t := &Target{
-		Name:             name,
-		Description:      bt.Description,
-		Inherits:         append([]string(nil), l.own[name].Inherits...),
-		Annotations:      bt.Annotations,
-		Dockerfile:       bt.Dockerfile,
-		DockerfileInline: bt.DockerfileInline,
-		Args:             bt.Args,
-		Labels:           bt.Labels,
-		Tags:             bt.Tags,
-		Target:           bt.Target,
-		Platforms:        bt.Platforms,
-		Pull:             bt.Pull,
-		NoCache:          bt.NoCache,
-		NetworkMode:      bt.NetworkMode,
-		NoCacheFilter:    bt.NoCacheFilter,
-		ShmSize:          bt.ShmSize,
-		Ulimits:          bt.Ulimits,
-		Call:             bt.Call,
-		Entitlements:     bt.Entitlements,
-		ExtraHosts:       bt.ExtraHosts,
-		DependsOn:        bt.DependsOn,
-		Dir:              first.raw.file.dir,
-		DefRange:         first.raw.defRange,
+	t := &Target{Name: name, Dir: first.raw.file.dir, DefRange: first.raw.defRange}
+	r := &resolver{dir: t.Dir, workDir: l.workDir, inherits: l.own[name].strings(inheritsAttr)}
+	for i, a := range TargetAttributes {
+		if a.ops != nil {
+			a.ops.resolve(bt.vals[i], t, r)
+		}
 	}
 	t.AttrRanges, t.ContextRanges = l.attrRanges(name)
-	if len(t.Inherits) == 0 {
-		t.Inherits = nil
-	}
 	for k := range t.ContextRanges {
-		if _, ok := bt.Contexts[k]; !ok {
+		if _, ok := t.Contexts[k]; !ok {
 			delete(t.ContextRanges, k)
 		}
 	}
-	dirOr := func(d string) string {
-		if d == "" {
-			return t.Dir
-		}
-		return d
-	}
-	ctx := resolveContextPath(dirOr(bt.contextDir), *bt.Context, l.workDir)
-	if bt.contextDir == "" {
-		// No block set context: bake's default "." is the declaring
-		// file's directory.
-		ctx = t.Dir
-	}
-	t.Context = &ctx
-	if bt.Contexts != nil {
-		t.Contexts = make(map[string]string, len(bt.Contexts))
-		for k, v := range bt.Contexts {
-			t.Contexts[k] = resolveContextPath(dirOr(bt.contextsDir[k]), v, l.workDir)
-		}
-	}
-	for _, e := range bt.Outputs {
-		dest := e.Dest
-		if localOutput(e.Type) && dest != "" && dest != "-" {
-			dest = resolvePath(dirOr(e.dir), dest)
-		}
-		t.Outputs = append(t.Outputs, NewOutput(e.Type, dest, e.Attrs))
-	}
-	cache := func(src []*cacheEntry) []Entry {
-		var out []Entry
-		for _, e := range src {
-			attrs := cloneMap(e.Attrs)
-			if e.Type == "local" {
-				for _, k := range []string{"src", "dest"} {
-					if v, ok := attrs[k]; ok && v != "" {
-						attrs[k] = resolvePath(dirOr(e.dir), v)
-					}
-				}
-			}
-			out = append(out, Entry{Type: e.Type, Attrs: attrs})
-		}
-		return out
-	}
-	t.CacheFrom = cache(bt.CacheFrom)
-	t.CacheTo = cache(bt.CacheTo)
-	for _, s := range bt.Secrets {
-		attrs := map[string]string{}
-		if s.ID != "" {
-			attrs["id"] = s.ID
-		}
-		if s.Src != "" {
-			attrs["src"] = resolvePath(dirOr(s.dir), s.Src)
-		}
-		if s.Env != "" {
-			attrs["env"] = s.Env
-		}
-		t.Secrets = append(t.Secrets, Entry{Attrs: attrs})
-	}
-	for _, s := range bt.SSH {
-		attrs := map[string]string{"id": s.ID}
-		if len(s.Paths) > 0 {
-			paths := make([]string, len(s.Paths))
-			for i, p := range s.Paths {
-				paths[i] = resolvePath(dirOr(s.dir), p)
-			}
-			attrs["paths"] = strings.Join(paths, ",")
-		}
-		t.SSH = append(t.SSH, Entry{Attrs: attrs})
-	}
-	for _, a := range bt.Attest {
-		attrs := cloneMap(a.Attrs)
-		if a.Disabled {
-			attrs["disabled"] = "true"
-		}
-		t.Attest = append(t.Attest, Entry{Type: a.Type, Attrs: attrs})
-	}
 	return t
-}
-
-func cloneMap(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m)+1)
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
-// localOutput reports whether an exporter type writes dest on the local
-// file system.
-func localOutput(typ string) bool {
-	switch typ {
-	case "local", "tar", "oci", "docker":
-		return true
-	}
-	return false
 }
 
 // resolvePath makes p absolute against dir unless it already is.
@@ -441,14 +279,4 @@ func isRemoteURL(p string) bool {
 		return true
 	}
 	return false
-}
-
-// sortedTargetNames returns the names of m sorted.
-func sortedTargetNames(m map[string]*Target) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
 }

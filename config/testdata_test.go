@@ -81,3 +81,11 @@ func markers(src []byte) []string {
 	sort.Strings(out)
 	return out
 }
+
+// printAll is what print shows when every target is selected. It stands in
+// for the planner's selection (graph.PrintSet), which config's own tests
+// cannot import, where a test needs every target printed.
+func printAll(cfg *Config) PrintSet {
+	names := sortedKeys(cfg.Targets)
+	return PrintSet{Names: names, Targets: names}
+}

@@ -53,17 +53,12 @@ type builder struct {
 // newBuilder adds the selected targets and, transitively, every target
 // they link to, then sorts the nodes by name and resolves links to build
 // indices.
-func newBuilder(cfg *config.Config, selected map[string][]string) *builder {
-	b := &builder{cfg: cfg, byName: make(map[string]int, len(selected))}
-	names := make([]string, 0, len(selected))
-	for name := range selected {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+func newBuilder(cfg *config.Config, sel *Selection) *builder {
+	b := &builder{cfg: cfg, byName: make(map[string]int, len(sel.Targets))}
 	// Visiting in name order makes the order of link errors
 	// deterministic.
-	for _, name := range names {
-		b.add(name).selected = selected[name]
+	for _, name := range sel.Targets {
+		b.add(name).selected = sel.Reasons(name)
 	}
 	for i := 0; i < len(b.nodes); i++ {
 		b.readLinks(b.nodes[i])

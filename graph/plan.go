@@ -80,10 +80,10 @@ func (p *Plan) Node(name string) *Node {
 }
 
 // New plans the build of selection, a list of target names, group names,
-// globs (`app-*`) and `all`; an empty selection means the "default" group
-// or target. It adds every target the selected ones link to through
-// `target:` contexts or depends_on, orders all of them and checks the
-// result.
+// globs (`app-*`) and `all` (see Select); an empty selection means the
+// "default" group or target. It adds every target the selected ones link
+// to through `target:` contexts or depends_on, orders all of them and
+// checks the result.
 //
 // The error, when not nil, is one of the types in errors.go or several of
 // them joined with errors.Join: unknown names, self-links, cycles, platform
@@ -92,16 +92,65 @@ func (p *Plan) Node(name string) *Node {
 // invalid selection stops planning early, since nothing can be checked
 // without it.
 func New(cfg *config.Config, selection []string) (*Plan, error) {
-	b, err := collect(cfg, selection)
+	b, _, err := collect(cfg, selection)
 	if err != nil {
 		return nil, err
 	}
-	order, cycles := b.order()
-	b.errs = append(b.errs, cycles...)
-	b.checkPlatforms()
+	order := b.checkLinks()
 	b.errs = append(b.errs, checkDestinations(b.nodes)...)
 	if len(b.errs) > 0 {
 		return nil, errors.Join(b.errs...)
 	}
 	return b.plan(order), nil
+}
+
+// checkLinks checks the links of the targets collected: the one link checker of
+// every command. Its problems are in b.errs; order is the execution order
+// when there is no cycle.
+func (b *builder) checkLinks() (order []int) {
+	order, cycles := b.order()
+	b.errs = append(b.errs, cycles...)
+	b.checkPlatforms()
+	return order
+}
+
+// PrintSet selects and checks selection exactly as New does, with the same
+// errors at the same lines, and returns what `orch print` shows: the
+// selection and the targets its `target:` contexts reach, which config
+// renders as bake's --print document. Destinations are not checked, since
+// bake prints outputs that would overwrite each other, and depends_on
+// targets are not printed (bake has no depends_on).
+func PrintSet(cfg *config.Config, selection []string) (config.PrintSet, error) {
+	b, sel, err := collect(cfg, selection)
+	if err != nil {
+		return config.PrintSet{}, err
+	}
+	b.checkLinks()
+	if len(b.errs) > 0 {
+		return config.PrintSet{}, errors.Join(b.errs...)
+	}
+	set := config.PrintSet{Names: sel.Names, Groups: sel.Groups, Targets: sel.Targets}
+	// Walk the data links from the selected targets; the order edges of
+	// depends_on are not followed.
+	reached := make([]bool, len(b.nodes))
+	var walk func(i int)
+	walk = func(i int) {
+		for j, l := range b.nodes[i].links {
+			if d := b.nodes[i].deps[j]; l.Kind == DataEdge && !reached[d] {
+				reached[d] = true
+				walk(d)
+			}
+		}
+	}
+	for i, n := range b.nodes {
+		if len(n.selected) > 0 {
+			walk(i)
+		}
+	}
+	for i, n := range b.nodes {
+		if reached[i] && len(n.selected) == 0 {
+			set.Linked = append(set.Linked, n.name)
+		}
+	}
+	return set, nil
 }

@@ -58,6 +58,12 @@ func TestSelection(t *testing.T) {
 			want:      map[string][]string{"api": {"selected by group a"}, "db": {"selected by group a"}},
 		},
 		{
+			name:      "a group listing its own name means the target of that name, as in bake",
+			cfg:       base(group("db", 50, "db", "api")),
+			selection: []string{"db"},
+			want:      map[string][]string{"api": {"selected by group db"}, "db": {"selected by group db"}},
+		},
+		{
 			name:      "a group wins over a target of the same name, as in bake",
 			cfg:       base(group("api", 50, "db")),
 			selection: []string{"api"},

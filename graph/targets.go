@@ -8,7 +8,7 @@ import "github.com/orch-build/orch/config"
 // run beside the plan's own checks, so a cycle does not hide a bad value.
 // Its error is an invalid selection only, as New reports it.
 func Targets(cfg *config.Config, selection []string) ([]*config.Target, error) {
-	b, err := collect(cfg, selection)
+	b, _, err := collect(cfg, selection)
 	if err != nil {
 		return nil, err
 	}
@@ -20,14 +20,15 @@ func Targets(cfg *config.Config, selection []string) ([]*config.Target, error) {
 }
 
 // collect selects the targets of selection and gathers them, with every
-// target they link to, into a builder: what New and Targets start from.
-func collect(cfg *config.Config, selection []string) (*builder, error) {
+// target they link to, into a builder: what New, PrintSet and Targets
+// start from.
+func collect(cfg *config.Config, selection []string) (*builder, *Selection, error) {
 	if cfg == nil {
 		cfg = &config.Config{}
 	}
-	selected, err := selectTargets(cfg, selection)
+	sel, err := Select(cfg, selection)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return newBuilder(cfg, selected), nil
+	return newBuilder(cfg, sel), sel, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/orch-build/orch/config"
+	"github.com/orch-build/orch/graph"
 )
 
 func (a *app) lsCommand() *cli.Command {
@@ -85,10 +86,8 @@ type listVariable struct {
 
 func newListing(cfg *config.Config) listing {
 	l := listing{Targets: []listTarget{}, Groups: []listGroup{}, Variables: []listVariable{}}
-	for _, name := range sortedNames(cfg.Targets) {
-		if strings.HasPrefix(name, "_") {
-			continue
-		}
+	// The targets all builds: templates are not listed.
+	for _, name := range graph.AllTargets(cfg) {
 		l.Targets = append(l.Targets, listTarget{Name: name, Description: cfg.Targets[name].Description})
 	}
 	for _, name := range sortedNames(cfg.Groups) {

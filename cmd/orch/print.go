@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/urfave/cli/v2"
+
+	"github.com/orch-build/orch/graph"
 )
 
 func (a *app) printCommand() *cli.Command {
@@ -29,7 +31,15 @@ func (a *app) printAction(c *cli.Context) error {
 	if err != nil {
 		return &reportedError{err}
 	}
-	if diags := ch.Config.WritePrintJSON(a.stdout, opts.Targets); diags.HasErrors() {
+	// The planner selects and checks the links, as for plan and build,
+	// so every command reports a problem with one message at one line.
+	set, err := graph.PrintSet(ch.Config, opts.Targets)
+	if err != nil {
+		diags := graph.Diagnostics(err)
+		writeDiagnostics(a.stderr, diags, ch.Config.Sources)
+		return &reportedError{usageErrorf("print: %s", diags.Error())}
+	}
+	if diags := ch.Config.WritePrintJSON(a.stdout, set); diags.HasErrors() {
 		writeDiagnostics(a.stderr, diags, ch.Config.Sources)
 		return &reportedError{usageErrorf("print: %s", diags.Error())}
 	}

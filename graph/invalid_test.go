@@ -1,0 +1,89 @@
+package graph
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/orch-build/orch/config"
+)
+
+// TestInvalidFiles loads every file of testdata/invalid, which config
+// accepts, and plans all its targets: the planner must report exactly the
+// errors the "# ERROR: <Summary>" markers announce, on their lines. print
+// (PrintSet) must report the very same diagnostics as plan and build
+// (New): one checker, one message and one line for each problem.
+func TestInvalidFiles(t *testing.T) {
+	files, _ := filepath.Glob("testdata/invalid/*.hcl")
+	if len(files) == 0 {
+		t.Fatal("no files in testdata/invalid")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := errorMarkers(src)
+			if len(want) == 0 {
+				t.Fatal("file has no # ERROR: marker")
+			}
+			cfg, diags := config.Load(config.Options{Files: []string{filepath.Base(f)}, WorkDir: "testdata/invalid"})
+			if diags.HasErrors() {
+				t.Fatalf("config rejects the file, so the planner never sees it: %s", diags.Error())
+			}
+			_, planErr := New(cfg, []string{AllName})
+			_, printErr := PrintSet(cfg, []string{AllName})
+			planDiags, printDiags := Diagnostics(planErr), Diagnostics(printErr)
+			if diff := cmp.Diff(renderDiags(planDiags), renderDiags(printDiags)); diff != "" {
+				t.Errorf("print and plan report differently (-plan +print):\n%s", diff)
+			}
+			var got []string
+			for _, d := range planDiags {
+				if d.Subject == nil {
+					got = append(got, fmt.Sprintf("?: %s (%s)", d.Summary, d.Detail))
+					continue
+				}
+				got = append(got, fmt.Sprintf("%d: %s", d.Subject.Start.Line, d.Summary))
+			}
+			sort.Strings(got)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("errors (-want +got):\n%s\nall diagnostics:\n%s", diff, planDiags.Error())
+			}
+		})
+	}
+}
+
+// renderDiags shows every part of the diagnostics a user sees.
+func renderDiags(diags hcl.Diagnostics) []string {
+	var out []string
+	for _, d := range diags {
+		where := "-"
+		if d.Subject != nil {
+			where = d.Subject.String()
+		}
+		out = append(out, fmt.Sprintf("%s %s: %s", where, d.Summary, d.Detail))
+	}
+	return out
+}
+
+// errorMarkers returns "LINE: Summary" for every "# ERROR: Summary" comment.
+func errorMarkers(src []byte) []string {
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(src))
+	for line := 1; sc.Scan(); line++ {
+		if _, m, ok := strings.Cut(sc.Text(), "# ERROR: "); ok {
+			out = append(out, fmt.Sprintf("%d: %s", line, strings.TrimSpace(m)))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
