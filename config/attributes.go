@@ -1,5 +1,7 @@
 package config
 
+import "slices"
+
 // Kind says what shape of value an attribute takes. The JSON Schema of the
 // file format (package schema) is generated from it; for target
 // attributes it is the kind of the entry's behaviour (kinds.go), so the
@@ -199,7 +201,7 @@ func boxOutputs(outputs []*exportEntry) any {
 // implies, as bake's normalize does.
 func hostEntitlement(list []string, t *bakeTarget) []string {
 	if p, _ := t.vals[networkAttr.index].(*string); p != nil && *p == "host" {
-		return append(list, "network.host")
+		return append(slices.Clip(list), "network.host")
 	}
 	return list
 }

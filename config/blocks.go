@@ -11,10 +11,11 @@ import (
 // namePattern is bake's rule for target and group names.
 var namePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 
-// expand is phase 4: every target block gets its names, a matrix one per
-// combination, and every group block its label.
-func (l *loader) expand() {
-	for _, rb := range l.blocks {
+// expand is phase 4 for the blocks of one unit: every target block gets
+// its names, a matrix one per combination, and every group block its
+// label.
+func (l *loader) expand(u *unit) {
+	for _, rb := range u.raw {
 		label := rb.block.Labels[0]
 		if rb.kind == "group" {
 			l.addInstance(&instance{raw: rb, name: label, ectx: l.ectx})
@@ -38,6 +39,7 @@ func (l *loader) expand() {
 
 func (l *loader) addInstance(in *instance) {
 	in.raw.pending++
+	in.raw.insts = append(in.raw.insts, in)
 	m, order := l.targets, &l.targetNames
 	if in.raw.kind == "group" {
 		m, order = l.groups, &l.groupNames
@@ -152,23 +154,34 @@ func (l *loader) matrixNames(rb *rawBlock) ([]string, []*hcl.EvalContext, bool) 
 	return names, ctxs, true
 }
 
-// evaluate is phase 5: every attribute of every instance.
+// evaluate is phase 5, with phase 4 for each unit first: the units are
+// parsed, expanded and evaluated in order, and each block's syntax is
+// released once its targets are evaluated, so that a large file never
+// holds the syntax of every block and every evaluated target at once.
+// Groups are evaluated last, as they may name targets of any unit.
 func (l *loader) evaluate() {
-	// Once every instance of a block is evaluated, its syntax is not
-	// needed any more (references to it are served from the evaluated
-	// values), so it is released: large files never hold the syntax of
-	// every block and every evaluated target at the same time.
 	done := func(in *instance) {
 		in.raw.pending--
 		if in.raw.pending == 0 {
 			in.raw.block, in.raw.attrs = nil, nil
 		}
 	}
-	for _, name := range l.targetNames {
-		for _, in := range l.targets[name] {
-			l.evalTarget(in)
-			done(in)
+	stop := l.startParsing()
+	defer stop()
+	for i := range l.units {
+		if !l.prepare(i) {
+			return
 		}
+		for _, rb := range l.units[i].raw {
+			if rb.kind != "target" {
+				continue
+			}
+			for _, in := range rb.insts {
+				l.evalTarget(in)
+				done(in)
+			}
+		}
+		l.units[i] = nil
 	}
 	for _, name := range l.groupNames {
 		for _, in := range l.groups[name] {
@@ -180,7 +193,7 @@ func (l *loader) evaluate() {
 	// evaluation contexts go, so large files need less memory while the
 	// targets are merged and resolved.
 	for _, rb := range l.blocks {
-		rb.block, rb.attrs = nil, nil
+		rb.block, rb.attrs, rb.insts = nil, nil, nil
 	}
 	for _, f := range l.files {
 		f.hcl = nil
@@ -259,7 +272,9 @@ func (l *loader) targetAttr(in *instance, a *Attribute) bool {
 
 // decodeAttr converts an evaluated value for attribute a.
 func decodeAttr(a *Attribute, v cty.Value, dir string) (any, error) {
-	v, _ = v.UnmarkDeep()
+	if v.ContainsMarked() {
+		v, _ = v.UnmarkDeep()
+	}
 	if !v.IsWhollyKnown() {
 		return nil, decodeErrorf("The value is not known.")
 	}
@@ -277,6 +292,11 @@ func (l *loader) evalExpr(in *instance, expr hcl.Expression) (cty.Value, bool) {
 	}
 	ctx := in.ectx
 	if len(refs) > 0 {
+		// A reference may name a block of any unit, and a name may
+		// have blocks in several: every unit must be expanded first.
+		if !l.prepareAll() {
+			return cty.NilVal, false
+		}
 		vars, ok := l.refVariables(in, refs)
 		if !ok {
 			return cty.NilVal, false

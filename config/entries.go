@@ -666,11 +666,26 @@ func resolveAttests(es []*attestEntry, _ *resolver) []Entry {
 
 // removeDupes drops later duplicates the way bake does: walking backwards,
 // a duplicate is swapped with the last element and cut off. The swap
-// reorders the tail, and bake's output shows that order, so it is kept.
+// reorders the tail, and bake's output shows that order, so it is kept. A
+// list without duplicates is returned as it is; otherwise s is left alone
+// and a new list returned.
 func removeDupes[E any](s []E, equal func(a, b E) bool) []E {
 	if len(s) == 0 {
 		return nil
 	}
+	dupes := false
+	for i := 0; i < len(s) && !dupes; i++ {
+		for j := i + 1; j < len(s); j++ {
+			if equal(s[i], s[j]) {
+				dupes = true
+				break
+			}
+		}
+	}
+	if !dupes {
+		return s
+	}
+	s = append([]E(nil), s...)
 	for i := len(s) - 2; i >= 0; i-- {
 		for j := i + 1; j < len(s); j++ {
 			if equal(s[i], s[j]) {
@@ -688,6 +703,18 @@ func removeDupes[E any](s []E, equal func(a, b E) bool) []E {
 func removeDupesByKey[E any](s []E, key func(E) string) []E {
 	if len(s) == 0 {
 		return nil
+	}
+	dupes := false
+	for i := 0; i < len(s) && !dupes; i++ {
+		for j := i + 1; j < len(s); j++ {
+			if key(s[i]) == key(s[j]) {
+				dupes = true
+				break
+			}
+		}
+	}
+	if !dupes {
+		return s
 	}
 	var res []E
 	seen := map[string]int{}

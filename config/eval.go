@@ -25,6 +25,8 @@ import (
 //  4. expand: give every target block its names (matrix expansion);
 //  5. evaluate: evaluate every attribute of every block, resolving
 //     `target.NAME.ATTR` and `group.NAME.ATTR` references on demand;
+//     4 and 5 run block by block, so a large file is never held as a whole
+//     syntax tree (stream.go), except when a reference needs every name;
 //  6. resolve: merge same-name blocks, apply inherits and --set overrides,
 //     and derive the final Targets (resolve.go).
 //
@@ -66,6 +68,9 @@ type funcDecl struct {
 	params   []string
 	variadic string
 	result   hcl.Expression
+	// ready is set once the values the result uses are resolved: they
+	// are the same at every call, which then skips the walk.
+	ready bool
 }
 
 // maxAttrs bounds the attributes a block kind has; attrIndex gives each
@@ -90,6 +95,8 @@ var attrIndex = func() map[string]int {
 // rawBlock is a target or group block as collected. block and attrs are
 // dropped after evaluation; the ranges later phases report stay.
 type rawBlock struct {
+	// insts are the targets (or the group) the block expands to.
+	insts        []*instance
 	kind         string
 	block        *hcl.Block
 	file         *file
@@ -132,6 +139,14 @@ type loader struct {
 	valStack  []string
 	calling   map[string]bool
 
+	// units are the target and group blocks of every file, in order,
+	// parsed, expanded and evaluated one after the other (stream.go).
+	units []*unit
+	// syntaxFailed is set when a unit cut from a large file did not
+	// parse: Load then parses the files whole and reports that.
+	syntaxFailed bool
+	// ahead holds a token for each unit parsed ahead and not yet taken.
+	ahead       chan struct{}
 	blocks      []*rawBlock
 	targets     map[string][]*instance
 	targetNames []string
@@ -227,8 +242,10 @@ func (l *loader) run() hcl.Diagnostics {
 	// marked and never reported twice, so every independent problem of
 	// the files shows up in one run. Merging and inherits need complete
 	// targets and wait for a clean evaluation.
-	l.expand()
 	l.evaluate()
+	if l.syntaxFailed {
+		return nil
+	}
 	if !l.diags.HasErrors() {
 		l.finish()
 	}
@@ -398,6 +415,7 @@ func (l *loader) collect() {
 		// The blocks collected below keep what they need; the file's
 		// syntax tree as a whole is not needed again.
 		f.hcl = nil
+		var blocks []*hcl.Block
 		for _, b := range content.Blocks {
 			if len(b.Labels) != 1 {
 				continue // reported by PartialContent
@@ -408,23 +426,40 @@ func (l *loader) collect() {
 			case "function":
 				l.collectFunction(b)
 			case "target", "group":
-				if label := b.Labels[0]; !namePattern.MatchString(label) {
-					l.add(errorDiag("Invalid name", fmt.Sprintf("%s name %q is invalid: only letters, digits, \"_\" and \"-\" are allowed.", capitalize(b.Type), label), b.LabelRanges[0].Ptr()))
-					continue
-				}
-				schema := targetSchema
-				if b.Type == "group" {
-					schema = groupSchema
-				}
-				c := l.content(b.Body, schema, b.Type)
-				rb := &rawBlock{kind: b.Type, block: b, file: f, attrs: c.Attributes, defRange: b.DefRange}
-				if a, ok := c.Attributes["targets"]; ok && b.Type == "group" {
-					rb.targetsRange = a.Expr.Range().Ptr()
-				}
-				l.blocks = append(l.blocks, rb)
+				blocks = append(blocks, b)
 			}
 		}
+		// A file parsed whole is one unit of target and group blocks,
+		// before the units a large file was cut into (stream.go).
+		if len(blocks) > 0 {
+			f.units = append([]*unit{{file: f, blocks: blocks}}, f.units...)
+		}
+		l.units = append(l.units, f.units...)
+		f.units = nil
 	}
+}
+
+// collectBlocks turns the target and group blocks of a unit into raw
+// blocks, reporting invalid names and unknown attributes.
+func (l *loader) collectBlocks(u *unit) {
+	for _, b := range u.blocks {
+		if label := b.Labels[0]; !namePattern.MatchString(label) {
+			l.add(errorDiag("Invalid name", fmt.Sprintf("%s name %q is invalid: only letters, digits, \"_\" and \"-\" are allowed.", capitalize(b.Type), label), b.LabelRanges[0].Ptr()))
+			continue
+		}
+		schema := targetSchema
+		if b.Type == "group" {
+			schema = groupSchema
+		}
+		c := l.content(b.Body, schema, b.Type)
+		rb := &rawBlock{kind: b.Type, block: b, file: u.file, attrs: c.Attributes, defRange: b.DefRange}
+		if a, ok := c.Attributes["targets"]; ok && b.Type == "group" {
+			rb.targetsRange = a.Expr.Range().Ptr()
+		}
+		u.raw = append(u.raw, rb)
+		l.blocks = append(l.blocks, rb)
+	}
+	u.blocks = nil
 }
 
 func (l *loader) collectVariable(b *hcl.Block, reserved []string) {
@@ -565,8 +600,11 @@ func (l *loader) userFunction(f *funcDecl) function.Function {
 		if f.variadic != "" {
 			ctx.Variables[f.variadic] = cty.TupleVal(args[len(f.params):])
 		}
-		if diags := l.deps(ctx, f.result, nil); diags.HasErrors() {
-			return cty.DynamicVal, diags
+		if !f.ready {
+			if diags := l.deps(ctx, f.result, nil); diags.HasErrors() {
+				return cty.DynamicVal, diags
+			}
+			f.ready = true
 		}
 		v, diags := f.result.Value(ctx)
 		if diags.HasErrors() {
@@ -680,6 +718,9 @@ type blockRef struct {
 // variables and attributes are resolved, and when refs is not nil,
 // block references are collected into it (otherwise they are errors).
 func (l *loader) deps(ctx *hcl.EvalContext, expr hcl.Expression, refs *[]blockRef) hcl.Diagnostics {
+	if static(expr) {
+		return nil
+	}
 	var diags hcl.Diagnostics
 	for _, tr := range expr.Variables() {
 		root := tr.RootName()
@@ -710,6 +751,53 @@ func (l *loader) deps(ctx *hcl.EvalContext, expr hcl.Expression, refs *[]blockRe
 		// as the type in convert(x, number).
 	}
 	return diags
+}
+
+// static reports whether a native-syntax expression refers to nothing:
+// literals, and templates, lists and objects made of them, which most
+// attributes are. Finding that out without hclsyntax.Variables, which
+// walks (and allocates for) every expression, is a large part of loading
+// big files quickly.
+func static(expr hcl.Expression) bool {
+	switch e := expr.(type) {
+	case *hclsyntax.LiteralValueExpr:
+		return true
+	case *hclsyntax.TemplateExpr:
+		for _, p := range e.Parts {
+			if !static(p) {
+				return false
+			}
+		}
+		return true
+	case *hclsyntax.TemplateWrapExpr:
+		return static(e.Wrapped)
+	case *hclsyntax.TupleConsExpr:
+		for _, x := range e.Exprs {
+			if !static(x) {
+				return false
+			}
+		}
+		return true
+	case *hclsyntax.ObjectConsExpr:
+		for _, item := range e.Items {
+			if !static(item.ValueExpr) {
+				return false
+			}
+			k, ok := item.KeyExpr.(*hclsyntax.ObjectConsKeyExpr)
+			if !ok {
+				return false
+			}
+			// A bare key is a name, not a reference; anything else must
+			// be static itself.
+			if t, bare := k.Wrapped.(*hclsyntax.ScopeTraversalExpr); !bare || len(t.Traversal) != 1 || k.ForceNonLiteral {
+				if !static(k.Wrapped) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // explain adds a suggestion to the "Unknown variable" diagnostics HCL

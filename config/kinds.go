@@ -22,8 +22,10 @@ import (
 // TargetAttributes, as the kind's Go type; nil means "not set", which is
 // not the same as set to an empty value (an empty list replaces an
 // inherited one, as in bake). Values are never changed in place once
-// stored: merge, set and normalize return new ones, so a parent resolved
-// once is merged into many children safely.
+// stored: merge, set and normalize return new ones when anything changes
+// and share the value otherwise, so a parent resolved once is merged into
+// many children safely, and ten thousand targets inheriting one template's
+// labels hold one map.
 type attrOps interface {
 	kind() Kind
 	// decode converts an evaluated value (of HCL or HCL JSON alike); nil
@@ -243,8 +245,8 @@ func (listKind) ref(v any) cty.Value { l, _ := v.([]string); return listVal(l) }
 func (k listKind) merge(dst, src any) any {
 	a, _ := dst.([]string)
 	b, _ := src.([]string)
-	if k.merging == listReplace {
-		return slices.Clone(b)
+	if k.merging == listReplace || a == nil {
+		return b
 	}
 	return appendStrings(a, b)
 }
@@ -324,7 +326,7 @@ func (mapKind) merge(dst, src any) any {
 	if m := mergeNullableMap(a, b); m != nil {
 		return m
 	}
-	return nil
+	return dst
 }
 func (mapKind) normalize(v any, _ *bakeTarget) any { return v }
 func (mapKind) set(cur any, o *override, _ string) (any, error) {
@@ -354,8 +356,15 @@ func (mapKind) print(name string, v any, w *jsonWriter) {
 	w.endObject()
 }
 
-// mergeNullableMap copies b's non-null values over a copy of a.
+// mergeNullableMap copies b's non-null values over a copy of a. When a is
+// empty and b has no null value, the result is b itself.
 func mergeNullableMap(a, b map[string]*string) map[string]*string {
+	if len(b) == 0 {
+		return a
+	}
+	if len(a) == 0 && !hasNull(b) {
+		return b
+	}
 	var out map[string]*string
 	if a != nil {
 		out = maps.Clone(a)
@@ -370,6 +379,15 @@ func mergeNullableMap(a, b map[string]*string) map[string]*string {
 		out[k] = v
 	}
 	return out
+}
+
+func hasNull(m map[string]*string) bool {
+	for _, v := range m {
+		if v == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // pathValue is a context path with the directory it is relative to: the
@@ -459,8 +477,11 @@ func (contextsKind) ref(v any) cty.Value {
 func (contextsKind) merge(dst, src any) any {
 	a, _ := dst.(map[string]pathValue)
 	b, _ := src.(map[string]pathValue)
-	if len(b) == 0 {
+	switch {
+	case len(b) == 0:
 		return dst
+	case len(a) == 0:
+		return b
 	}
 	out := make(map[string]pathValue, len(a)+len(b))
 	maps.Copy(out, a)
@@ -471,6 +492,16 @@ func (contextsKind) merge(dst, src any) any {
 // normalize drops empty values, as bake does.
 func (contextsKind) normalize(v any, _ *bakeTarget) any {
 	m, _ := v.(map[string]pathValue)
+	empty := false
+	for _, p := range m {
+		empty = empty || p.path == ""
+	}
+	if !empty {
+		if len(m) == 0 {
+			return nil
+		}
+		return m
+	}
 	var out map[string]pathValue
 	for k, p := range m {
 		if p.path == "" {
@@ -603,7 +634,7 @@ func (k entriesKind[E]) merge(dst, src any) any {
 	a, _ := dst.([]E)
 	b, _ := src.([]E)
 	if !k.appendMerge {
-		return slices.Clone(b)
+		return b
 	}
 	return k.mergeList(a, b)
 }
@@ -611,6 +642,9 @@ func (k entriesKind[E]) merge(dst, src any) any {
 // mergeList appends b to a copy of a and removes duplicates, bake's Merge
 // of the list types it merges.
 func (k entriesKind[E]) mergeList(a, b []E) []E {
+	if len(a) == 0 {
+		return k.typ.norm(b)
+	}
 	out := make([]E, 0, len(a)+len(b))
 	return k.typ.norm(append(append(out, a...), b...))
 }
@@ -675,12 +709,26 @@ func escapeTemplate(s string) string {
 }
 
 // removeDupesStr drops duplicates and empty strings, keeping first
-// occurrences in order.
+// occurrences in order. A list without either is returned as it is.
 func removeDupesStr(s []string) []string {
 	if s == nil {
 		return nil
 	}
-	out := s[:0]
+	clean := true
+	for i, v := range s {
+		if v == "" || slices.Contains(s[:i], v) {
+			clean = false
+			break
+		}
+		if i >= 16 {
+			clean = false // long lists: let the map decide
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	out := make([]string, 0, len(s))
 	seen := make(map[string]struct{}, len(s))
 	for _, v := range s {
 		if _, ok := seen[v]; ok || v == "" {

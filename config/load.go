@@ -67,7 +67,12 @@ type Options struct {
 type file struct {
 	name string // as given, or <stdin>
 	dir  string // absolute directory paths in it are relative to
-	hcl  *hcl.File
+	// hcl is the file's syntax: all of it, or, for a large file cut into
+	// units, everything but its target and group blocks.
+	hcl *hcl.File
+	// units are the target and group blocks of a large file, still to be
+	// parsed (stream.go).
+	units []*unit
 }
 
 // Load reads, merges and evaluates the files opts names. It returns every
@@ -81,13 +86,28 @@ func Load(opts Options) (*Config, hcl.Diagnostics) {
 	if err != nil {
 		return cfg, hcl.Diagnostics{errorDiag("Cannot resolve the working directory", err.Error(), nil)}
 	}
-	files, diags := readFiles(opts, workDir, cfg)
+	dirs, diags := readFiles(opts, workDir, cfg)
+	if diags.HasErrors() {
+		return cfg, diags
+	}
+	files, diags := parseFiles(cfg, dirs, true)
 	if diags.HasErrors() {
 		return cfg, diags
 	}
 	l := newLoader(opts, workDir, files, cfg)
-	diags = append(diags, l.run()...)
-	return cfg, diags
+	ldiags := l.run()
+	if l.syntaxFailed {
+		// A unit of a large file did not parse: parse every file whole,
+		// which reports the syntax errors as a single parse does.
+		fresh := &Config{Targets: map[string]*Target{}, Groups: map[string]*Group{}, Files: cfg.Files, Sources: cfg.Sources}
+		files, diags := parseFiles(fresh, dirs, false)
+		if diags.HasErrors() {
+			return fresh, diags
+		}
+		l = newLoader(opts, workDir, files, fresh)
+		return fresh, append(diags, l.run()...)
+	}
+	return cfg, append(diags, ldiags...)
 }
 
 func absWorkDir(dir string) (string, error) {
@@ -97,9 +117,10 @@ func absWorkDir(dir string) (string, error) {
 	return filepath.Abs(dir)
 }
 
-// readFiles reads and parses every input file, collecting the syntax errors
-// of all of them before giving up.
-func readFiles(opts Options, workDir string, cfg *Config) ([]*file, hcl.Diagnostics) {
+// readFiles reads every input file into cfg (Files and Sources) and
+// returns the directory of each, collecting every problem before giving
+// up.
+func readFiles(opts Options, workDir string, cfg *Config) ([]string, hcl.Diagnostics) {
 	names := opts.Files
 	if len(names) == 0 {
 		names = defaultFiles(workDir)
@@ -110,7 +131,7 @@ func readFiles(opts Options, workDir string, cfg *Config) ([]*file, hcl.Diagnost
 		}
 	}
 	var diags hcl.Diagnostics
-	var files []*file
+	var dirs []string
 	stdinRead := false
 	for _, name := range names {
 		var data []byte
@@ -123,9 +144,7 @@ func readFiles(opts Options, workDir string, cfg *Config) ([]*file, hcl.Diagnost
 				continue
 			}
 			stdinRead = true
-			if opts.Stdin == nil {
-				data = nil
-			} else {
+			if opts.Stdin != nil {
 				data, err = io.ReadAll(opts.Stdin)
 			}
 		} else {
@@ -142,10 +161,33 @@ func readFiles(opts Options, workDir string, cfg *Config) ([]*file, hcl.Diagnost
 		}
 		cfg.Files = append(cfg.Files, display)
 		cfg.Sources[display] = data
-		f, fdiags := parseFile(data, display)
+		dirs = append(dirs, dir)
+	}
+	return dirs, diags
+}
+
+// parseFiles parses the files read into cfg, collecting the syntax errors
+// of all of them. With stream, large HCL files are cut into units parsed
+// later (stream.go).
+func parseFiles(cfg *Config, dirs []string, stream bool) ([]*file, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	files := make([]*file, 0, len(cfg.Files))
+	for i, name := range cfg.Files {
+		data := cfg.Sources[name]
+		f := &file{name: name, dir: dirs[i]}
+		if stream && strings.HasSuffix(name, ".hcl") && len(data) > 2*chunkSize {
+			if h, ok := splitFile(data, f); ok {
+				f.hcl = h
+				files = append(files, f)
+				continue
+			}
+			f.units = nil
+		}
+		h, fdiags := parseFile(data, name)
 		diags = append(diags, fdiags...)
-		if f != nil {
-			files = append(files, &file{name: display, dir: dir, hcl: f})
+		if h != nil {
+			f.hcl = h
+			files = append(files, f)
 		}
 	}
 	return files, diags

@@ -38,10 +38,17 @@ func (l *loader) finish() {
 		return
 	}
 	l.cfg.print = &printData{env: l.env, targets: make(map[string]*bakeTarget, len(l.targetNames))}
+	// Once converted, a target's own blocks are not needed any more (its
+	// resolved view shares the values it still needs, and its ranges are
+	// memoized): an empty stand-in keeps its name known to the targets
+	// still to convert, so ten thousand targets are not held three times.
+	released := newBakeTarget("")
 	for _, name := range l.targetNames {
 		bt := l.resolved[name]
 		l.cfg.print.targets[name] = bt
 		l.cfg.Targets[name] = l.toTarget(name, bt)
+		l.own[name] = released
+		delete(l.resolved, name)
 	}
 	for _, name := range l.groupNames {
 		insts := l.groups[name]
