@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -57,6 +58,12 @@ func capitalize(s string) string {
 	return string(s[0]-'a'+'A') + s[1:]
 }
 
+// MaxMatrixCombinations is the most targets one matrix block may expand
+// to. bake has no limit, and a matrix of two range(1000) keys (a million
+// targets) exhausts its memory; orch reports such a matrix, at its line,
+// before expanding it.
+const MaxMatrixCombinations = 10000
+
 // matrixNames expands a target block. Keys are taken in sorted order and
 // combined as bake combines them, so the result is always one of the
 // orders bake could produce, and always the same one.
@@ -87,13 +94,30 @@ func (l *loader) matrixNames(rb *rawBlock) ([]string, []*hcl.EvalContext, bool) 
 	}
 	values := mv.AsValueMap()
 	keys := sortedKeys(values)
-	ctxs := []*hcl.EvalContext{l.ectx}
+	combinations := 1
 	for _, k := range keys {
 		v := values[k]
 		if v.IsNull() || !v.CanIterateElements() || v.Type().IsObjectType() || v.Type().IsMapType() {
 			l.add(errorDiag("Invalid matrix", fmt.Sprintf("Matrix value %q must be a list.", k), mattr.Expr.Range().Ptr()))
 			return nil, nil, false
 		}
+		// Checked before anything is expanded, so a matrix of a
+		// million combinations is an error, not an exhausted memory.
+		combinations = min(combinations*v.LengthInt(), MaxMatrixCombinations+1)
+	}
+	if combinations > MaxMatrixCombinations {
+		sizes := make([]string, len(keys))
+		for i, k := range keys {
+			sizes[i] = fmt.Sprintf("%s: %d", k, values[k].LengthInt())
+		}
+		l.add(errorDiag("Matrix too large", fmt.Sprintf("The matrix of target %q has more than %d combinations (%s); orch expands at most %d targets from one block. Split the matrix over several targets.",
+			label, MaxMatrixCombinations, strings.Join(sizes, ", "), MaxMatrixCombinations), mattr.Expr.Range().Ptr()))
+		return nil, nil, false
+	}
+	ctxs := make([]*hcl.EvalContext, 1, combinations)
+	ctxs[0] = l.ectx
+	for _, k := range keys {
+		v := values[k]
 		var next []*hcl.EvalContext
 		for _, item := range v.AsValueSlice() {
 			for _, c := range ctxs {

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -315,4 +316,40 @@ func TestStdin(t *testing.T) {
 			t.Errorf("files = %v", cfg.Files)
 		}
 	}
+}
+
+// TestMatrixTooLarge checks that a matrix above MaxMatrixCombinations is
+// reported, naming the block, before it is expanded: a million
+// combinations must cost no memory to speak of.
+func TestMatrixTooLarge(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"orch.hcl": `target "huge" {
+  matrix = { a = range(1000), b = range(1000) }
+  name = "h-${a}-${b}"
+}
+target "fits" {
+  matrix = { a = range(100), b = range(100) }
+  name = "f-${a}-${b}"
+}
+`})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	cfg, diags := Load(Options{WorkDir: dir})
+	runtime.ReadMemStats(&after)
+	if !diags.HasErrors() {
+		t.Fatal("no error")
+	}
+	d := diags[0]
+	if d.Summary != "Matrix too large" || d.Subject == nil || d.Subject.Start.Line != 2 ||
+		!strings.Contains(d.Detail, `target "huge" has more than 10000 combinations (a: 1000, b: 1000)`) {
+		t.Errorf("diagnostic = %s: %s (%v)", d.Summary, d.Detail, d.Subject)
+	}
+	if len(diags) != 1 {
+		t.Errorf("%d diagnostics, want 1: %s", len(diags), diags.Error())
+	}
+	// Expanding the 10,000 that fit allocates; a million would allocate
+	// a hundred times more.
+	if mb := (after.TotalAlloc - before.TotalAlloc) >> 20; mb > 200 {
+		t.Errorf("loading allocated %d MB", mb)
+	}
+	_ = cfg
 }

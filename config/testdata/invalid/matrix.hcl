@@ -16,3 +16,7 @@ target "notmap" {
   matrix = ["a"] # ERROR: Invalid matrix
   name = "y"
 }
+target "huge" {
+  matrix = { a = range(1000), b = range(1000) } # ERROR: Matrix too large
+  name = "h-${a}-${b}"
+}
