@@ -114,7 +114,7 @@ func (l *loader) matrixNames(rb *rawBlock) ([]string, []*hcl.EvalContext, bool) 
 			label, MaxMatrixCombinations, strings.Join(sizes, ", "), MaxMatrixCombinations), mattr.Expr.Range().Ptr()))
 		return nil, nil, false
 	}
-	ctxs := make([]*hcl.EvalContext, 1, combinations)
+	ctxs := make([]*hcl.EvalContext, 1, max(combinations, 1))
 	ctxs[0] = l.ectx
 	for _, k := range keys {
 		v := values[k]
