@@ -116,9 +116,9 @@ func TestStreamedLoadSame(t *testing.T) {
 				t.Fatal(err)
 			}
 			load := func(size int) (string, string) {
-				old := chunkSize
-				chunkSize = size
-				defer func() { chunkSize = old }()
+				old, oldUnit := chunkSize, unitSize
+				chunkSize, unitSize = size, size
+				defer func() { chunkSize, unitSize = old, oldUnit }()
 				cfg, diags := Load(Options{Files: []string{"big.hcl"}, WorkDir: dir, LocalPlatform: "linux/amd64"})
 				out := ""
 				if !diags.HasErrors() {
@@ -145,9 +145,9 @@ func TestStreamedLoadSame(t *testing.T) {
 // TestSplitFile checks that a large file is cut into units of target and
 // group blocks, with everything else parsed up front.
 func TestSplitFile(t *testing.T) {
-	old := chunkSize
-	chunkSize = 1
-	defer func() { chunkSize = old }()
+	old := unitSize
+	unitSize = 1
+	defer func() { unitSize = old }()
 	src := "variable \"V\" { default = 1 }\n\ntarget \"a\" {}\n# c\ngroup \"g\" { targets = [\"a\"] }\nX = 2\ntarget \"b\" {}\n"
 	f := &file{name: "x.hcl"}
 	h, ok := splitFile([]byte(src), f)

@@ -22,6 +22,12 @@ import (
 // unit does not parse, the file is parsed whole, so diagnostics are
 // exactly those of a single parse.
 
+// unitSize is the approximate size of a unit. Small units keep the
+// parser's token lists short: the lexer appends tokens to a slice, and
+// beyond a few hundred tokens each growth copies it by a quarter more, so
+// a 64 KB piece allocated five times its tokens. Tests lower it.
+var unitSize = 4 << 10
+
 // unit is a run of target and group blocks of one file.
 type unit struct {
 	file *file
@@ -47,7 +53,7 @@ type parsedUnit struct {
 // parseAhead is how many units the parser goroutine may parse before the
 // loader takes them: enough to keep both busy, few enough that their
 // syntax trees stay small.
-const parseAhead = 4
+const parseAhead = 16
 
 // startParsing parses the loader's units in order on a goroutine of its
 // own while the loader evaluates the units before them: parsing is about
@@ -141,7 +147,7 @@ func parseUnit(u *unit) ([]*hcl.Block, bool) {
 
 // splitFile cuts a large HCL file: it returns the syntax of everything but
 // its target and group blocks, and those blocks as units of about
-// chunkSize bytes, in order. ok is false when the file cannot be cut
+// unitSize bytes, in order. ok is false when the file cannot be cut
 // cleanly.
 func splitFile(data []byte, f *file) (*hcl.File, bool) {
 	cuts := topLevelCuts(data, 1)
@@ -184,7 +190,7 @@ func splitFile(data []byte, f *file) (*hcl.File, bool) {
 	for _, cut := range append(cuts, len(data)) {
 		item := data[prev:cut]
 		isBlock, blank := itemKind(item)
-		if !blank && (isBlock != runBlocks || prev-runStart >= chunkSize) {
+		if !blank && (isBlock != runBlocks || prev-runStart >= unitSize) {
 			if !flush(prev) {
 				return nil, false
 			}

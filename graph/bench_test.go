@@ -3,10 +3,13 @@ package graph
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 
 	"github.com/orch-build/orch/config"
+	"github.com/orch-build/orch/internal/benchgen"
 )
 
 // benchConfig builds n targets with exactly e links, each to a target
@@ -113,4 +116,48 @@ func liveMB(f func() any) float64 {
 	runtime.ReadMemStats(&after)
 	runtime.KeepAlive(v)
 	return float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / (1 << 20)
+}
+
+// BenchmarkPlanFile is `orch plan` with no names (the default group) on the
+// generated shapes of package benchgen, from reading the files to the
+// finished plan: loading, selecting, linking and checking destinations.
+// The 10,000-target monorepo must plan in under a second, and time must
+// grow linearly with the size (compare 1k, 10k and 50k).
+func BenchmarkPlanFile(b *testing.B) {
+	shapes := []struct {
+		name  string
+		files func(n int) ([]string, [][]byte)
+	}{
+		{"monorepo", func(n int) ([]string, [][]byte) {
+			return []string{"docker-bake.hcl"}, [][]byte{benchgen.Monorepo(n)}
+		}},
+		{"matrix", func(n int) ([]string, [][]byte) { return benchgen.Matrix(n, 20) }},
+	}
+	for _, s := range shapes {
+		for _, n := range []int{1000, 10000, 50000} {
+			b.Run(fmt.Sprintf("%s/%dk", s.name, n/1000), func(b *testing.B) {
+				dir := b.TempDir()
+				names, data := s.files(n)
+				for i, name := range names {
+					if err := os.WriteFile(filepath.Join(dir, name), data[i], 0o644); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					cfg, diags := config.Load(config.Options{Files: names, WorkDir: dir, LocalPlatform: "linux/amd64"})
+					if diags.HasErrors() {
+						b.Fatal(diags.Error())
+					}
+					p, err := New(cfg, nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if len(p.Nodes) < n {
+						b.Fatalf("planned %d nodes, want at least %d", len(p.Nodes), n)
+					}
+				}
+			})
+		}
+	}
 }
