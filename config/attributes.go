@@ -26,6 +26,9 @@ const (
 	KindEntryList
 	// KindAny is any value (matrix values, variable defaults).
 	KindAny
+	// KindObject is an object whose keys are the attribute's EntryKeys
+	// (resources).
+	KindObject
 )
 
 // Attribute describes one attribute a block accepts.
@@ -37,7 +40,8 @@ type Attribute struct {
 	// diagnostics.
 	Doc string
 	// EntryKeys lists the object keys a KindEntryList item documents
-	// (others are allowed); empty for other kinds.
+	// (others are allowed), or the keys of a KindObject; empty for other
+	// kinds.
 	EntryKeys []string
 
 	// ops is what the attribute does in every phase; nil for attributes
@@ -176,6 +180,8 @@ var TargetAttributes = []Attribute{
 	attr("ulimits", "Ulimits for RUN steps, \"type=soft[:hard]\".",
 		listKind{field: func(t *Target) *[]string { return &t.Ulimits }, merging: listAppend},
 		list("ulimit", "ulimits")),
+	attr("resources", "Resource limits for RUN steps: memory, memory-swap, cpu-shares, cpu-period, cpu-quota, cpuset-cpus, cpuset-mems.",
+		resourcesKind{}, named("resource", "resources")),
 	attr("call", "Frontend method to call (\"build\", \"check\", \"outline\", \"targets\").",
 		strKind{field: func(t *Target) **string { return &t.Call }}, value("call")),
 	attr("entitlements", "Extra privileges, e.g. \"network.host\".",
@@ -183,6 +189,10 @@ var TargetAttributes = []Attribute{
 		list("entitlement", "entitlements")),
 	attr("extra-hosts", "Extra /etc/hosts entries, host name to address.",
 		mapKind{func(t *Target) *map[string]*string { return &t.ExtraHosts }}, named("extra-host", "extra-hosts")),
+	attr("policy", "Source policies: \"filename=policy.rego\", \"disabled=true\" or objects.",
+		entriesKind[*policyEntry]{typ: policyEntries, appendMerge: true, setResets: true, setEmpties: true,
+			store: func(t *Target, es []*policyEntry, r *resolver) { t.Policy = resolvePolicies(es, r) }},
+		list("policy", "")),
 	attr("depends_on", "orch: targets that must finish before this one starts (order only, no data passes).",
 		listKind{field: func(t *Target) *[]string { return &t.DependsOn }, hidden: true}),
 	{Name: "matrix", Kind: KindAny, Doc: "Expands the block into one target per combination of the listed values."},

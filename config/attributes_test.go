@@ -48,9 +48,11 @@ var attrSamples = map[string]attrSample{
 	"no-cache-filter":   {`["s"]`, `["s"]`, "no-cache-filter=s"},
 	"shm-size":          {`"64m"`, `"64m"`, "shm-size=64m"},
 	"ulimits":           {`["nofile=1024"]`, `["nofile=1024"]`, "ulimits=nofile=1024"},
+	"resources":         {`{ memory = "512m" }`, `{"memory": "512m"}`, "resources.memory=512m"},
 	"call":              {`"check"`, `"check"`, "call=check"},
 	"entitlements":      {`["network.host"]`, `["network.host"]`, "entitlements=network.host"},
 	"extra-hosts":       {`{ h = "1.2.3.4" }`, `{"h": "1.2.3.4"}`, "extra-hosts.h=1.2.3.4"},
+	"policy":            {`["filename=p.rego"]`, `[{"filename": "p.rego"}]`, "policy=filename=p.rego"},
 	"depends_on":        {`["_p"]`, `["_p"]`, ""},
 }
 

@@ -24,8 +24,9 @@
 // user function shadowing a built-in (a warning; the built-in is used, as
 // in bake). Matrix expansion takes the keys in sorted order, so its result
 // is always the same and always one of the orders bake can produce.
-// Compose files and bake's policy and resources attributes are not
-// supported.
+// Compose files are not supported. bake's resources and policy attributes
+// are read and printed as bake does; applying them to a build is the
+// adapter's (which refuses them so far).
 //
 // What a selection of names means, and whether the links between targets
 // (contexts "target:" links, depends_on) are valid, is the planner's to

@@ -588,7 +588,11 @@ type entriesKind[E any] struct {
 	// setMerges: --set merges into the list even without +=, and only an
 	// empty value clears it (attest, as bake).
 	setMerges bool
-	store     func(t *Target, items []E, r *resolver)
+	// setResets: --set without += starts the list afresh and appends,
+	// without removing duplicates (policy, as bake); setEmpties: an empty
+	// value is parsed (and refused) rather than skipped.
+	setResets, setEmpties bool
+	store                 func(t *Target, items []E, r *resolver)
 }
 
 func (entriesKind[E]) kind() Kind            { return KindEntryList }
@@ -659,7 +663,7 @@ func (k entriesKind[E]) set(cur any, o *override, dir string) (any, error) {
 	items, _ := cur.([]E)
 	var parsed []E
 	for _, v := range o.arr {
-		if v == "" {
+		if v == "" && !k.setEmpties {
 			continue
 		}
 		es, err := k.typ.csv(v, dir)
@@ -674,6 +678,14 @@ func (k entriesKind[E]) set(cur any, o *override, dir string) (any, error) {
 			items = nil
 		}
 		return k.mergeList(items, parsed), nil
+	case k.setResets:
+		if !o.appendTo {
+			items = nil
+		}
+		if items = append(slices.Clip(items), parsed...); items == nil {
+			return nil, nil
+		}
+		return items, nil
 	case o.appendTo:
 		return k.mergeList(items, parsed), nil
 	case parsed == nil:

@@ -219,7 +219,10 @@ target "web" {}
 		{"+= on a scalar", Options{Sets: []string{"app.context+=x"}}, `context does not support +=`},
 		{"bad bool", Options{Sets: []string{"app.pull=maybe"}}, `--set pull: invalid value "maybe": want true or false`},
 		{"undeclared secret", Options{Sets: []string{"web.secret.tok=env=X"}}, `target "web" declares no secret "tok" to override`},
-		{"unsupported bake key", Options{Sets: []string{"app.policy=x"}}, `orch does not support the bake key "policy"`},
+		{"unknown resources key", Options{Sets: []string{"app.resources.gpu=1"}}, `unknown resources key "gpu"; the keys are memory, memory-swap, cpu-shares`},
+		{"resources number", Options{Sets: []string{"app.resource.cpu-shares=1.5"}}, `--set resources.cpu-shares: invalid value "1.5": want a whole number`},
+		{"resources needs a key", Options{Sets: []string{"app.resources=1"}}, `resources needs a name: TARGET.resources.NAME=VALUE.`},
+		{"bad policy", Options{Sets: []string{"app.policy=x"}}, `--set policy: invalid policy "x": invalid value x`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -108,10 +108,6 @@ func (l *loader) parseSets() {
 		ref := lookupSetKey(key, hasSub)
 		switch {
 		case ref == nil && len(setKeyTable[key]) == 0:
-			if key == "policy" || key == "resource" || key == "resources" {
-				l.add(setError("%q: orch does not support the bake key %q.", s, key))
-				continue
-			}
 			valid := sortedKeys(setKeyTable)
 			l.add(setError("%q: unknown key %q;%s", s, key, suggestionOr(key, append(valid, sortedKeys(setAliases)...), " valid keys are "+strings.Join(valid, ", ")+".")))
 			continue

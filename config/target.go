@@ -33,9 +33,11 @@ type Target struct {
 	NoCacheFilter    []string
 	ShmSize          *string
 	Ulimits          []string
+	Resources        *Resources
 	Call             *string
 	Entitlements     []string
 	ExtraHosts       map[string]*string
+	Policy           []Policy
 
 	// DependsOn lists targets that must finish before this one starts
 	// (an orch addition: an order-only edge, no data passes).

@@ -105,6 +105,12 @@ func kind(a config.Attribute) obj {
 		return orTemplate(obj{"type": "object", "additionalProperties": str})
 	case config.KindNullableStringMap:
 		return orTemplate(obj{"type": "object", "additionalProperties": obj{"type": []string{"string", "number", "boolean", "null"}}})
+	case config.KindObject:
+		props := obj{}
+		for _, k := range a.EntryKeys {
+			props[k] = obj{"type": []string{"string", "number"}}
+		}
+		return orTemplate(obj{"type": "object", "properties": props, "additionalProperties": false})
 	case config.KindEntryList:
 		props := obj{}
 		for _, k := range a.EntryKeys {

@@ -111,6 +111,18 @@ func newRequest(t *config.Target, contexts *contextSession) (_ *request, err err
 	if err := r.setContext(t, contexts); err != nil {
 		errs = append(errs, err)
 	}
+	// bake v0.38's resources and policy are read and printed as bake does,
+	// but not applied to the solve yet: refuse them rather than build
+	// without the limits or the policies the file asks for.
+	if t.Resources != nil {
+		errs = append(errs, &attrError{attr: "resources", err: errors.New("resources: orch does not apply resource limits to RUN steps yet; remove resources to build with orch")})
+	}
+	for _, p := range t.Policy {
+		if len(p.Files) > 0 || p.Reset || p.Strict != nil || p.LogLevel != "" || !p.Disabled {
+			errs = append(errs, &attrError{attr: "policy", err: errors.New("policy: orch does not evaluate source policies yet; only disabled=true is accepted")})
+			break
+		}
+	}
 	for _, k := range slices.Sorted(maps.Keys(t.Contexts)) {
 		if err := r.setNamedContext(t, contexts, k, t.Contexts[k]); err != nil {
 			errs = append(errs, &attrError{attr: "contexts", key: k, err: fmt.Errorf("contexts.%s: %w", k, err)})
