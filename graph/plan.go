@@ -3,6 +3,11 @@
 // topological order and the reason each node is in the plan. It also
 // renders plans (table, JSON, DOT, Mermaid) to an io.Writer.
 //
+// It holds the one reading of a selection (Select) and the one check of
+// the links between targets (unknown names, self-links, cycles, platforms)
+// that every command uses: New for plan, validate and build, PrintSet for
+// print, AllTargets for ls.
+//
 // It is pure: it reads no files, parses no HCL (it only passes on the
 // hcl.Range values config recorded, in its errors and diagnostics) and
 // knows nothing of BuildKit.
