@@ -94,24 +94,9 @@ func (l *loader) matrixNames(rb *rawBlock) ([]string, []*hcl.EvalContext, bool) 
 	}
 	values := mv.AsValueMap()
 	keys := sortedKeys(values)
-	combinations := 1
-	for _, k := range keys {
-		v := values[k]
-		if v.IsNull() || !v.CanIterateElements() || v.Type().IsObjectType() || v.Type().IsMapType() {
-			l.add(errorDiag("Invalid matrix", fmt.Sprintf("Matrix value %q must be a list.", k), mattr.Expr.Range().Ptr()))
-			return nil, nil, false
-		}
-		// Checked before anything is expanded, so a matrix of a
-		// million combinations is an error, not an exhausted memory.
-		combinations = min(combinations*v.LengthInt(), MaxMatrixCombinations+1)
-	}
-	if combinations > MaxMatrixCombinations {
-		sizes := make([]string, len(keys))
-		for i, k := range keys {
-			sizes[i] = fmt.Sprintf("%s: %d", k, values[k].LengthInt())
-		}
-		l.add(errorDiag("Matrix too large", fmt.Sprintf("The matrix of target %q has more than %d combinations (%s); orch expands at most %d targets from one block. Split the matrix over several targets.",
-			label, MaxMatrixCombinations, strings.Join(sizes, ", "), MaxMatrixCombinations), mattr.Expr.Range().Ptr()))
+	combinations, d := matrixSize(label, keys, values, mattr.Expr.Range())
+	if d != nil {
+		l.add(d)
 		return nil, nil, false
 	}
 	ctxs := make([]*hcl.EvalContext, 1, max(combinations, 1))
@@ -176,6 +161,29 @@ func (l *loader) matrixNames(rb *rawBlock) ([]string, []*hcl.EvalContext, bool) 
 		names = append(names, name)
 	}
 	return names, ctxs, true
+}
+
+// matrixSize checks that every matrix value is a list and counts the
+// combinations, before anything is expanded: a matrix of a million
+// combinations is an error at its line, not an exhausted memory.
+func matrixSize(label string, keys []string, values map[string]cty.Value, rng hcl.Range) (int, *hcl.Diagnostic) {
+	combinations := 1
+	for _, k := range keys {
+		v := values[k]
+		if v.IsNull() || !v.CanIterateElements() || v.Type().IsObjectType() || v.Type().IsMapType() {
+			return 0, errorDiag("Invalid matrix", fmt.Sprintf("Matrix value %q must be a list.", k), &rng)
+		}
+		combinations = min(combinations*v.LengthInt(), MaxMatrixCombinations+1)
+	}
+	if combinations <= MaxMatrixCombinations {
+		return combinations, nil
+	}
+	sizes := make([]string, len(keys))
+	for i, k := range keys {
+		sizes[i] = fmt.Sprintf("%s: %d", k, values[k].LengthInt())
+	}
+	return 0, errorDiag("Matrix too large", fmt.Sprintf("The matrix of target %q has more than %d combinations (%s); orch expands at most %d targets from one block. Split the matrix over several targets.",
+		label, MaxMatrixCombinations, strings.Join(sizes, ", "), MaxMatrixCombinations), &rng)
 }
 
 // evaluate is phase 5, with phase 4 for each unit first: the units are

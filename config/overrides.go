@@ -91,44 +91,12 @@ func (l *loader) parseSets() {
 			l.add(setError("%q: expected TARGET.KEY=VALUE, e.g. app.tags=app:dev.", s))
 			continue
 		}
-		key, written, hasSub := keys[1], keys[1], len(keys) == 3
-		if alias, ok := setAliases[key]; ok {
-			// An alias spells one form of its key: "secrets" is the
-			// list of secrets, never secret.ID.
-			if hasSub && alias.key.form != setNamed {
-				hint := "."
-				if lookupSetKey(alias.key.name, true) != nil {
-					hint = fmt.Sprintf("; use %s.NAME=VALUE.", alias.key.name)
-				}
-				l.add(setError("%q: %s does not take a sub-key%s", s, key, hint))
-				continue
-			}
-			key = alias.key.name
-		}
-		ref := lookupSetKey(key, hasSub)
-		switch {
-		case ref == nil && len(setKeyTable[key]) == 0:
-			valid := sortedKeys(setKeyTable)
-			l.add(setError("%q: unknown key %q;%s", s, key, suggestionOr(key, append(valid, sortedKeys(setAliases)...), " valid keys are "+strings.Join(valid, ", ")+".")))
-			continue
-		case ref == nil && hasSub:
-			l.add(setError("%q: %s does not take a sub-key.", s, written))
-			continue
-		case ref == nil:
-			l.add(setError("%q: %s needs a name: TARGET.%s.NAME=VALUE.", s, written, written))
+		ref, d := lookupSet(s, keys, appendTo, hasValue)
+		if d != nil {
+			l.add(d)
 			continue
 		}
-		if !hasValue && key != "arg" {
-			l.add(setError("%q: expected TARGET.KEY=VALUE.", s))
-			continue
-		}
-		if appendTo && ref.key.form != setList {
-			if hasSub {
-				written += "." + keys[2]
-			}
-			l.add(setError("%q: %s does not support +=; only list keys do.", s, written))
-			continue
-		}
+		key, hasSub := ref.key.name, len(keys) == 3
 		names, d := l.matchTargets(keys[0])
 		if d != nil {
 			l.add(d)
@@ -173,6 +141,45 @@ func (l *loader) parseSets() {
 			}
 		}
 	}
+}
+
+// lookupSet finds the attribute and key of one --set, "TARGET.KEY[.SUB]"
+// split into keys, and checks its form: a sub-key where the key takes
+// one, += on lists only, a value unless the key is arg.
+func lookupSet(s string, keys []string, appendTo, hasValue bool) (*setKeyRef, *hcl.Diagnostic) {
+	key, written, hasSub := keys[1], keys[1], len(keys) == 3
+	if alias, ok := setAliases[key]; ok {
+		// An alias spells one form of its key: "secrets" is the
+		// list of secrets, never secret.ID.
+		if hasSub && alias.key.form != setNamed {
+			hint := "."
+			if lookupSetKey(alias.key.name, true) != nil {
+				hint = fmt.Sprintf("; use %s.NAME=VALUE.", alias.key.name)
+			}
+			return nil, setError("%q: %s does not take a sub-key%s", s, key, hint)
+		}
+		key = alias.key.name
+	}
+	ref := lookupSetKey(key, hasSub)
+	switch {
+	case ref == nil && len(setKeyTable[key]) == 0:
+		valid := sortedKeys(setKeyTable)
+		return nil, setError("%q: unknown key %q;%s", s, key, suggestionOr(key, append(valid, sortedKeys(setAliases)...), " valid keys are "+strings.Join(valid, ", ")+"."))
+	case ref == nil && hasSub:
+		return nil, setError("%q: %s does not take a sub-key.", s, written)
+	case ref == nil:
+		return nil, setError("%q: %s needs a name: TARGET.%s.NAME=VALUE.", s, written, written)
+	}
+	if !hasValue && key != "arg" {
+		return nil, setError("%q: expected TARGET.KEY=VALUE.", s)
+	}
+	if appendTo && ref.key.form != setList {
+		if hasSub {
+			written += "." + keys[2]
+		}
+		return nil, setError("%q: %s does not support +=; only list keys do.", s, written)
+	}
+	return ref, nil
 }
 
 // matchTargets expands a --set pattern: an exact target name, or a glob

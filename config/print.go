@@ -104,23 +104,7 @@ func (c *Config) WritePrintJSON(w io.Writer, set PrintSet) hcl.Diagnostics {
 	jw.beginObject()
 	if groups := c.printGroups(set); len(groups) > 0 {
 		jw.key("group")
-		jw.beginObject()
-		for _, g := range groups {
-			jw.key(g.Name)
-			jw.beginObject()
-			if g.Description != "" {
-				jw.key("description")
-				jw.str(g.Description)
-			}
-			jw.key("targets")
-			if g.Targets == nil {
-				jw.null()
-			} else {
-				jw.strings(g.Targets, nil)
-			}
-			jw.endObject()
-		}
-		jw.endObject()
+		printGroups(jw, groups)
 	}
 	jw.key("target")
 	jw.beginObject()
@@ -142,6 +126,27 @@ func (c *Config) WritePrintJSON(w io.Writer, set PrintSet) hcl.Diagnostics {
 		return hcl.Diagnostics{errorDiag("Cannot write output", err.Error(), nil)}
 	}
 	return nil
+}
+
+// printGroups writes groups as bake prints them.
+func printGroups(w *jsonWriter, groups []Group) {
+	w.beginObject()
+	for _, g := range groups {
+		w.key(g.Name)
+		w.beginObject()
+		if g.Description != "" {
+			w.key("description")
+			w.str(g.Description)
+		}
+		w.key("targets")
+		if g.Targets == nil {
+			w.null()
+		} else {
+			w.strings(g.Targets, nil)
+		}
+		w.endObject()
+	}
+	w.endObject()
 }
 
 // printTarget writes one target: every attribute in table order, as bake
