@@ -103,7 +103,7 @@ func attr(name, doc string, ops attrOps, keys ...setKey) Attribute {
 // translation in the BuildKit adapter).
 var TargetAttributes = []Attribute{
 	attr("description", "Human-readable description shown by orch ls.",
-		textKind{func(t *Target) *string { return &t.Description }}),
+		textKind{field: func(t *Target) *string { return &t.Description }}),
 	attr("inherits", "Targets whose attributes this target starts from, applied in order.",
 		inheritsKind{listKind{merging: listExtend, keepDupes: true, hidden: true}}),
 	attr("annotations", "OCI annotations, \"[type:]key=value\".",
@@ -167,9 +167,9 @@ var TargetAttributes = []Attribute{
 			return boxOutputs(setLoad(outputs, load, o.dir)), err
 		}}),
 	attr("pull", "Always pull referenced images.",
-		boolKind{func(t *Target) **bool { return &t.Pull }}, value("pull")),
+		boolKind{field: func(t *Target) **bool { return &t.Pull }}, value("pull")),
 	attr("no-cache", "Do not use the build cache.",
-		boolKind{func(t *Target) **bool { return &t.NoCache }}, value("no-cache")),
+		boolKind{field: func(t *Target) **bool { return &t.NoCache }}, value("no-cache")),
 	attr("network", "Network mode for RUN steps (\"default\", \"none\", \"host\").",
 		strKind{field: func(t *Target) **string { return &t.NetworkMode }}, value("network")),
 	attr("no-cache-filter", "Stages to build without cache.",

@@ -79,9 +79,19 @@ type keyRanger interface {
 	keyRanges(expr hcl.Expression, v any) map[string]hcl.Range
 }
 
+// scalar is what every single-valued kind shares: a set value replaces
+// the inherited one, and there is nothing to normalize.
+type scalar struct{}
+
+func (scalar) merge(_, src any) any               { return src }
+func (scalar) normalize(v any, _ *bakeTarget) any { return v }
+
 // textKind is a plain string that only a non-empty value overrides
 // (description).
-type textKind struct{ field func(*Target) *string }
+type textKind struct {
+	scalar
+	field func(*Target) *string
+}
 
 func (textKind) kind() Kind { return KindString }
 func (textKind) decode(v cty.Value, _ string) (any, error) {
@@ -92,8 +102,6 @@ func (textKind) decode(v cty.Value, _ string) (any, error) {
 	return s, nil
 }
 func (textKind) ref(v any) cty.Value                             { s, _ := v.(string); return cty.StringVal(s) }
-func (textKind) merge(_, src any) any                            { return src }
-func (textKind) normalize(v any, _ *bakeTarget) any              { return v }
 func (textKind) set(cur any, _ *override, _ string) (any, error) { return cur, nil }
 func (k textKind) resolve(v any, t *Target, _ *resolver)         { s, _ := v.(string); *k.field(t) = s }
 func (textKind) print(name string, v any, w *jsonWriter) {
@@ -105,6 +113,7 @@ func (textKind) print(name string, v any, w *jsonWriter) {
 
 // strKind is an optional string (*string).
 type strKind struct {
+	scalar
 	field func(*Target) **string
 	// def replaces an unset or empty value when resolving and printing
 	// (dockerfile's "Dockerfile").
@@ -130,8 +139,6 @@ func (strKind) ref(v any) cty.Value {
 	}
 	return cty.NullVal(cty.String)
 }
-func (strKind) merge(_, src any) any               { return src }
-func (strKind) normalize(v any, _ *bakeTarget) any { return v }
 func (strKind) set(_ any, o *override, _ string) (any, error) {
 	s := o.value
 	return &s, nil
@@ -164,7 +171,10 @@ func (k strKind) stdinRefused(v any) (string, bool) {
 
 // boolKind is an optional bool (*bool); the strings "true" and "false"
 // convert.
-type boolKind struct{ field func(*Target) **bool }
+type boolKind struct {
+	scalar
+	field func(*Target) **bool
+}
 
 func (boolKind) kind() Kind { return KindBool }
 func (boolKind) decode(v cty.Value, _ string) (any, error) {
@@ -180,8 +190,6 @@ func (boolKind) ref(v any) cty.Value {
 	}
 	return cty.NullVal(cty.Bool)
 }
-func (boolKind) merge(_, src any) any               { return src }
-func (boolKind) normalize(v any, _ *bakeTarget) any { return v }
 func (boolKind) set(_ any, o *override, _ string) (any, error) {
 	b, err := parseSetBool(o)
 	return &b, err
@@ -396,7 +404,7 @@ func hasNull(m map[string]*string) bool {
 type pathValue struct{ path, dir string }
 
 // contextKind is the build context.
-type contextKind struct{}
+type contextKind struct{ scalar }
 
 func (contextKind) kind() Kind { return KindString }
 func (contextKind) decode(v cty.Value, dir string) (any, error) {
@@ -412,8 +420,6 @@ func (contextKind) ref(v any) cty.Value {
 	}
 	return cty.NullVal(cty.String)
 }
-func (contextKind) merge(_, src any) any               { return src }
-func (contextKind) normalize(v any, _ *bakeTarget) any { return v }
 func (contextKind) set(_ any, o *override, dir string) (any, error) {
 	return &pathValue{path: o.value, dir: dir}, nil
 }

@@ -1,17 +1,14 @@
 package config
 
 import (
-	"bufio"
-	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/orch-build/orch/internal/diagtest"
 )
 
 // TestValidFiles loads every file of testdata/valid and expects no error.
@@ -45,41 +42,17 @@ func TestInvalidFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := markers(src)
+			want := diagtest.Markers(src)
 			if len(want) == 0 {
 				t.Fatal("file has no # ERROR: marker")
 			}
 			_, diags := Load(Options{Files: []string{filepath.Base(f)}, WorkDir: "testdata/invalid"})
-			var got []string
-			for _, d := range diags {
-				if d.Severity != hcl.DiagError {
-					continue
-				}
-				if d.Subject == nil {
-					got = append(got, fmt.Sprintf("?: %s (%s)", d.Summary, d.Detail))
-					continue
-				}
-				got = append(got, fmt.Sprintf("%d: %s", d.Subject.Start.Line, d.Summary))
-			}
-			sort.Strings(got)
+			got := diagtest.Errors(diags)
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("errors (-want +got):\n%s\nall diagnostics:\n%s", diff, diags.Error())
 			}
 		})
 	}
-}
-
-// markers returns "LINE: Summary" for every "# ERROR: Summary" comment.
-func markers(src []byte) []string {
-	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(src))
-	for line := 1; sc.Scan(); line++ {
-		if _, m, ok := strings.Cut(sc.Text(), "# ERROR: "); ok {
-			out = append(out, fmt.Sprintf("%d: %s", line, strings.TrimSpace(m)))
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // printAll is what print shows when every target is selected. It stands in

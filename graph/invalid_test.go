@@ -1,19 +1,16 @@
 package graph
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/orch-build/orch/config"
+	"github.com/orch-build/orch/internal/diagtest"
 )
 
 // TestInvalidFiles loads every file of testdata/invalid, which config
@@ -32,7 +29,7 @@ func TestInvalidFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := errorMarkers(src)
+			want := diagtest.Markers(src)
 			if len(want) == 0 {
 				t.Fatal("file has no # ERROR: marker")
 			}
@@ -46,15 +43,7 @@ func TestInvalidFiles(t *testing.T) {
 			if diff := cmp.Diff(renderDiags(planDiags), renderDiags(printDiags)); diff != "" {
 				t.Errorf("print and plan report differently (-plan +print):\n%s", diff)
 			}
-			var got []string
-			for _, d := range planDiags {
-				if d.Subject == nil {
-					got = append(got, fmt.Sprintf("?: %s (%s)", d.Summary, d.Detail))
-					continue
-				}
-				got = append(got, fmt.Sprintf("%d: %s", d.Subject.Start.Line, d.Summary))
-			}
-			sort.Strings(got)
+			got := diagtest.Errors(planDiags)
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("errors (-want +got):\n%s\nall diagnostics:\n%s", diff, planDiags.Error())
 			}
@@ -72,18 +61,5 @@ func renderDiags(diags hcl.Diagnostics) []string {
 		}
 		out = append(out, fmt.Sprintf("%s %s: %s", where, d.Summary, d.Detail))
 	}
-	return out
-}
-
-// errorMarkers returns "LINE: Summary" for every "# ERROR: Summary" comment.
-func errorMarkers(src []byte) []string {
-	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(src))
-	for line := 1; sc.Scan(); line++ {
-		if _, m, ok := strings.Cut(sc.Text(), "# ERROR: "); ok {
-			out = append(out, fmt.Sprintf("%d: %s", line, strings.TrimSpace(m)))
-		}
-	}
-	sort.Strings(out)
 	return out
 }
