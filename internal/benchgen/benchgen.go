@@ -100,3 +100,24 @@ func Matrix(n, files int) (names []string, data [][]byte) {
 	}
 	return names, data
 }
+
+// MonorepoContexts lists the context directories Monorepo(n) names,
+// relative to its file, for runs that check contexts exist (orch plan and
+// build); each needs a Dockerfile.
+func MonorepoContexts(n int) []string {
+	dirs := make([]string, n)
+	for i := range dirs {
+		dirs[i] = fmt.Sprintf("svc/t%d", i)
+	}
+	return dirs
+}
+
+// MatrixContexts lists the context directories Matrix(n, files) names, as
+// MonorepoContexts; its matrix targets use the files' own directory.
+func MatrixContexts(files int) []string {
+	dirs := []string{"."}
+	for f := range files {
+		dirs = append(dirs, fmt.Sprintf("svc/f%d", f))
+	}
+	return dirs
+}

@@ -1,7 +1,9 @@
 // Command genbake writes the benchmark definition files of package
 // benchgen into a directory, for measuring the orch binary itself
 // (`/usr/bin/time -v orch print`): genbake -shape monorepo|matrix -n N DIR.
-// It prints the -f arguments that read the files it wrote.
+// It also writes every context directory the files name, each with a
+// Dockerfile, since plan and build check them. It prints the -f arguments
+// that read the files it wrote.
 package main
 
 import (
@@ -24,13 +26,15 @@ func main() {
 		os.Exit(2)
 	}
 	dir := flag.Arg(0)
-	var names []string
+	var names, contexts []string
 	var data [][]byte
 	switch *shape {
 	case "monorepo":
 		names, data = []string{"docker-bake.hcl"}, [][]byte{benchgen.Monorepo(*n)}
+		contexts = append(benchgen.MonorepoContexts(*n), ".")
 	case "matrix":
 		names, data = benchgen.Matrix(*n, *files)
+		contexts = benchgen.MatrixContexts(*files)
 	default:
 		fmt.Fprintf(os.Stderr, "genbake: unknown shape %q\n", *shape)
 		os.Exit(2)
@@ -38,6 +42,16 @@ func main() {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		fmt.Fprintln(os.Stderr, "genbake:", err)
 		os.Exit(1)
+	}
+	for _, c := range contexts {
+		if err := os.MkdirAll(filepath.Join(dir, c), 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "genbake:", err)
+			os.Exit(1)
+		}
+		if err := os.WriteFile(filepath.Join(dir, c, "Dockerfile"), []byte("FROM scratch\n"), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "genbake:", err)
+			os.Exit(1)
+		}
 	}
 	var args []string
 	for i, name := range names {
