@@ -1,11 +1,9 @@
 package config
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/orch-build/orch/internal/diagtest"
@@ -32,27 +30,10 @@ func TestValidFiles(t *testing.T) {
 // TestInvalidFiles loads every file of testdata/invalid and expects exactly
 // the errors its "# ERROR: <Summary>" markers announce, on their lines.
 func TestInvalidFiles(t *testing.T) {
-	files, _ := filepath.Glob("testdata/invalid/*.hcl")
-	if len(files) == 0 {
-		t.Fatal("no files in testdata/invalid")
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			src, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := diagtest.Markers(src)
-			if len(want) == 0 {
-				t.Fatal("file has no # ERROR: marker")
-			}
-			_, diags := Load(Options{Files: []string{filepath.Base(f)}, WorkDir: "testdata/invalid"})
-			got := diagtest.Errors(diags)
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("errors (-want +got):\n%s\nall diagnostics:\n%s", diff, diags.Error())
-			}
-		})
-	}
+	diagtest.Run(t, "testdata/invalid", func(t *testing.T, name string) hcl.Diagnostics {
+		_, diags := Load(Options{Files: []string{name}, WorkDir: "testdata/invalid"})
+		return diags
+	})
 }
 
 // printAll is what print shows when every target is selected. It stands in

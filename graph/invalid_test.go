@@ -2,8 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -19,36 +17,19 @@ import (
 // (PrintSet) must report the very same diagnostics as plan and build
 // (New): one checker, one message and one line for each problem.
 func TestInvalidFiles(t *testing.T) {
-	files, _ := filepath.Glob("testdata/invalid/*.hcl")
-	if len(files) == 0 {
-		t.Fatal("no files in testdata/invalid")
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			src, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := diagtest.Markers(src)
-			if len(want) == 0 {
-				t.Fatal("file has no # ERROR: marker")
-			}
-			cfg, diags := config.Load(config.Options{Files: []string{filepath.Base(f)}, WorkDir: "testdata/invalid"})
-			if diags.HasErrors() {
-				t.Fatalf("config rejects the file, so the planner never sees it: %s", diags.Error())
-			}
-			_, planErr := New(cfg, []string{AllName})
-			_, printErr := PrintSet(cfg, []string{AllName})
-			planDiags, printDiags := Diagnostics(planErr), Diagnostics(printErr)
-			if diff := cmp.Diff(renderDiags(planDiags), renderDiags(printDiags)); diff != "" {
-				t.Errorf("print and plan report differently (-plan +print):\n%s", diff)
-			}
-			got := diagtest.Errors(planDiags)
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("errors (-want +got):\n%s\nall diagnostics:\n%s", diff, planDiags.Error())
-			}
-		})
-	}
+	diagtest.Run(t, "testdata/invalid", func(t *testing.T, name string) hcl.Diagnostics {
+		cfg, diags := config.Load(config.Options{Files: []string{name}, WorkDir: "testdata/invalid"})
+		if diags.HasErrors() {
+			t.Fatalf("config rejects the file, so the planner never sees it: %s", diags.Error())
+		}
+		_, planErr := New(cfg, []string{AllName})
+		_, printErr := PrintSet(cfg, []string{AllName})
+		planDiags, printDiags := Diagnostics(planErr), Diagnostics(printErr)
+		if diff := cmp.Diff(renderDiags(planDiags), renderDiags(printDiags)); diff != "" {
+			t.Errorf("print and plan report differently (-plan +print):\n%s", diff)
+		}
+		return planDiags
+	})
 }
 
 // renderDiags shows every part of the diagnostics a user sees.

@@ -8,9 +8,13 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -43,4 +47,31 @@ func Errors(diags hcl.Diagnostics) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Run checks every file dir/*.hcl in a subtest: check loads the file (by
+// its base name, relative to dir) and returns its diagnostics, whose errors
+// must be exactly the file's markers. A file without a marker fails.
+func Run(t *testing.T, dir string, check func(t *testing.T, name string) hcl.Diagnostics) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.hcl"))
+	if len(files) == 0 {
+		t.Fatalf("no files in %s", dir)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := Markers(src)
+			if len(want) == 0 {
+				t.Fatal("file has no # ERROR: marker")
+			}
+			diags := check(t, filepath.Base(f))
+			if diff := cmp.Diff(want, Errors(diags)); diff != "" {
+				t.Errorf("errors (-want +got):\n%s\nall diagnostics:\n%s", diff, diags.Error())
+			}
+		})
+	}
 }
