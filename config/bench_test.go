@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/orch-build/orch/config"
@@ -70,5 +71,46 @@ func BenchmarkPrint(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestShapesLoad keeps the benchmark inputs valid: each shape loads, with
+// the targets, links and default group it promises.
+func TestShapesLoad(t *testing.T) {
+	for _, s := range shapes {
+		t.Run(s.name, func(t *testing.T) {
+			dir := t.TempDir()
+			names, data := s.files(200)
+			for i, name := range names {
+				if err := os.WriteFile(filepath.Join(dir, name), data[i], 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg, diags := config.Load(config.Options{Files: names, WorkDir: dir})
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			set, err := graph.PrintSet(cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(set.Targets) < 200 {
+				t.Errorf("the default group selects %d targets, want at least 200", len(set.Targets))
+			}
+			links := 0
+			for _, tg := range cfg.Targets {
+				for _, c := range tg.Contexts {
+					if strings.HasPrefix(c, "target:") {
+						links++
+					}
+				}
+				if tg.Name != "_base" && len(tg.Platforms) == 0 {
+					t.Errorf("target %s has no platform", tg.Name)
+				}
+			}
+			if links == 0 {
+				t.Error("no target: links")
+			}
+		})
 	}
 }
