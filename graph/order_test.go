@@ -66,6 +66,57 @@ func TestOrder(t *testing.T) {
 			wantLevels: [][]string{{"a", "b"}, {"c", "f"}, {"d"}, {"e"}},
 			wantPath:   []string{"b", "c", "d", "e"},
 		},
+		{
+			name: "chain",
+			targets: targets(
+				target("d", 1, dependsOn("c")),
+				target("c", 10, contexts("up", "target:b")),
+				target("b", 20, dependsOn("a")),
+				target("a", 30),
+			),
+			wantOrder:  []string{"a", "b", "c", "d"},
+			wantLevels: [][]string{{"a"}, {"b"}, {"c"}, {"d"}},
+			wantPath:   []string{"a", "b", "c", "d"},
+		},
+		{
+			name: "several edges to one parent count once",
+			targets: targets(
+				target("base", 1),
+				target("app", 10, contexts("one", "target:base", "two", "target:base"), dependsOn("base")),
+				target("tool", 20, dependsOn("app")),
+			),
+			wantOrder:  []string{"base", "app", "tool"},
+			wantLevels: [][]string{{"base"}, {"app"}, {"tool"}},
+			wantPath:   []string{"base", "app", "tool"},
+		},
+		{
+			name: "fan-in waits for the deepest branch",
+			// sink's parents sit on levels 0, 1 and 2: it goes on 3.
+			targets: targets(
+				target("sink", 1, contexts("r", "target:root", "m", "target:mid"), dependsOn("top")),
+				target("root", 10),
+				target("mid", 20, dependsOn("root")),
+				target("top", 30, contexts("m", "target:mid")),
+				target("other", 40),
+			),
+			wantOrder:  []string{"other", "root", "mid", "top", "sink"},
+			wantLevels: [][]string{{"other", "root"}, {"mid"}, {"top"}, {"sink"}},
+			wantPath:   []string{"root", "mid", "top", "sink"},
+		},
+		{
+			name: "components of different depth share levels",
+			targets: targets(
+				target("x2", 1, dependsOn("x1")),
+				target("x1", 10),
+				target("y3", 20, dependsOn("y2")),
+				target("y2", 30, dependsOn("y1")),
+				target("y1", 40),
+				target("z", 50),
+			),
+			wantOrder:  []string{"x1", "x2", "y1", "y2", "y3", "z"},
+			wantLevels: [][]string{{"x1", "y1", "z"}, {"x2", "y2"}, {"y3"}},
+			wantPath:   []string{"y1", "y2", "y3"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,17 +218,43 @@ func TestPlanInvariants(t *testing.T) {
 					t.Errorf("%s: deps not sorted: %v", n.Name, n.Deps)
 				}
 			}
-			level := p.levelOf()
-			for i, l := range p.Levels() {
-				for _, n := range l {
-					if level[p.index[n.Name]] != i {
-						t.Errorf("%s is on level %d, levelOf says %d", n.Name, i, level[p.index[n.Name]])
+			// A node's level is the length of its longest chain of
+			// dependencies: every dependency sits on a lower level and,
+			// unless it is on level 0, one sits on the level just below.
+			levels := p.Levels()
+			level := map[*Node]int{}
+			placed := 0
+			for l, nodes := range levels {
+				if len(nodes) == 0 {
+					t.Errorf("level %d is empty", l)
+				}
+				for _, n := range nodes {
+					if _, twice := level[n]; twice {
+						t.Errorf("%s is on two levels", n.Name)
 					}
+					level[n] = l
+					placed++
+				}
+			}
+			if placed != len(p.Nodes) {
+				t.Errorf("levels hold %d nodes, the plan %d", placed, len(p.Nodes))
+			}
+			for _, n := range p.Nodes {
+				below := false
+				for _, e := range n.Deps {
+					dl, ok := level[p.Nodes[e.To]]
+					if !ok || dl >= level[n] {
+						t.Errorf("%s (level %d) depends on %s (level %d, placed %v)", n.Name, level[n], p.Nodes[e.To].Name, dl, ok)
+					}
+					below = below || dl == level[n]-1
+				}
+				if level[n] > 0 && !below {
+					t.Errorf("%s is on level %d but no dependency is on level %d", n.Name, level[n], level[n]-1)
 				}
 			}
 			path := p.CriticalPath()
-			if want := slices.Max(level) + 1; len(path) != want {
-				t.Errorf("critical path has %d nodes, levels say %d", len(path), want)
+			if len(path) != len(levels) {
+				t.Errorf("critical path has %d nodes, there are %d levels", len(path), len(levels))
 			}
 			for i := 1; i < len(path); i++ {
 				if !slices.ContainsFunc(path[i].Deps, func(e Edge) bool { return p.Nodes[e.To] == path[i-1] }) {
