@@ -3,7 +3,6 @@ package runner
 import (
 	"errors"
 	"fmt"
-	"syscall"
 )
 
 // Sentinel errors Run wraps so that callers can choose an exit code with
@@ -19,57 +18,6 @@ var (
 	// job count: the user has to change the command.
 	ErrInvalidOptions = errors.New("invalid runner options")
 )
-
-// Transient marks err as a transient failure that a retry may fix: a
-// registry answering 5xx or 429, a reset connection, a builder that went
-// away. Run retries such errors up to Options.Retries times; it never
-// retries anything else. Transient(nil) is nil.
-func Transient(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &transientError{err: err}
-}
-
-// transientError carries the transient mark through wrapping.
-type transientError struct{ err error }
-
-func (e *transientError) Error() string { return e.err.Error() }
-func (e *transientError) Unwrap() error { return e.err }
-
-// IsTransient reports whether err may succeed when retried: some error in
-// its chain was marked with Transient, is a connection-level system error
-// (reset, aborted, refused, broken pipe, timed out: the builder or registry
-// went away) or has a Temporary() method returning true. A *StepError
-// anywhere in the chain makes it permanent: a build step that failed fails
-// again, so it is never retried.
-func IsTransient(err error) bool {
-	if err == nil {
-		return false
-	}
-	var step *StepError
-	if errors.As(err, &step) {
-		return false
-	}
-	var marked *transientError
-	if errors.As(err, &marked) {
-		return true
-	}
-	for _, errno := range connectionErrors {
-		if errors.Is(err, errno) {
-			return true
-		}
-	}
-	var temp interface{ Temporary() bool }
-	return errors.As(err, &temp) && temp.Temporary()
-}
-
-// connectionErrors are the system errors of a peer that went away. The
-// standard library does not call all of them temporary, but for a build
-// client they mean the same thing: the next connection may well work.
-var connectionErrors = []error{
-	syscall.ECONNRESET, syscall.ECONNABORTED, syscall.ECONNREFUSED, syscall.EPIPE, syscall.ETIMEDOUT,
-}
 
 // StepError is a build step that failed. The adapter fills it so that the
 // summary and the reports can point at the Dockerfile line and show the

@@ -17,7 +17,7 @@ type Options struct {
 	// failure cancels every solve in flight (fail-fast).
 	KeepGoing bool
 	// Retries is how many times a transiently failing solve is tried again
-	// (see IsTransient); 0 disables retries.
+	// (see IsTransient and RetryPolicy); 0 disables retries.
 	Retries int
 	// RetryDelay is the wait before the first retry, doubled for each later
 	// one up to MaxRetryDelay. Zero values select 1s and 30s.
@@ -70,39 +70,17 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Jobs == 0 {
 		o.Jobs = DefaultJobs()
 	}
-	if o.RetryDelay == 0 {
-		o.RetryDelay = DefaultRetryDelay
-	}
-	if o.MaxRetryDelay == 0 {
-		o.MaxRetryDelay = max(DefaultMaxRetryDelay, o.RetryDelay)
-	}
+	p := o.RetryPolicy().withDefaults()
+	o.RetryDelay, o.MaxRetryDelay, o.Sleep = p.Delay, p.MaxDelay, p.Sleep
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-	if o.Sleep == nil {
-		o.Sleep = sleep
 	}
 	return o, nil
 }
 
-// backoff is the wait after the given failed attempt (1-based): RetryDelay
-// doubled for every earlier retry, capped at MaxRetryDelay.
-func (o Options) backoff(attempt int) time.Duration {
-	d := o.RetryDelay
-	for i := 1; i < attempt && d < o.MaxRetryDelay; i++ {
-		d *= 2
-	}
-	return min(d, o.MaxRetryDelay)
-}
-
-// sleep waits for d or until ctx is cancelled.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+// RetryPolicy is the policy these options give every Solve. A caller that
+// retries something else on the run's behalf (publishing an atomic run)
+// uses it too, so that --retries means one thing throughout.
+func (o Options) RetryPolicy() RetryPolicy {
+	return RetryPolicy{Retries: o.Retries, Delay: o.RetryDelay, MaxDelay: o.MaxRetryDelay, Sleep: o.Sleep}
 }

@@ -4,60 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"os"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
-
-// temporaryError has the Temporary method that net errors have.
-type temporaryError struct{ temp bool }
-
-func (e temporaryError) Error() string   { return fmt.Sprintf("temporary=%v", e.temp) }
-func (e temporaryError) Temporary() bool { return e.temp }
-
-func TestIsTransient(t *testing.T) {
-	plain := errors.New("pull access denied")
-	step := &StepError{Step: "RUN make", Err: errors.New("exit code: 2")}
-	for _, tc := range []struct {
-		name string
-		err  error
-		want bool
-	}{
-		{name: "nil", err: nil, want: false},
-		{name: "plain", err: plain, want: false},
-		{name: "marked", err: Transient(plain), want: true},
-		{name: "marked then wrapped", err: fmt.Errorf("push: %w", Transient(plain)), want: true},
-		{name: "in a join", err: errors.Join(plain, Transient(io.ErrUnexpectedEOF)), want: true},
-		{name: "step error", err: step, want: false},
-		{name: "step error marked transient", err: Transient(step), want: false},
-		{name: "transient inside a step error", err: &StepError{Err: Transient(plain)}, want: false},
-		{name: "temporary", err: fmt.Errorf("registry: %w", temporaryError{temp: true}), want: true},
-		{name: "not temporary", err: temporaryError{temp: false}, want: false},
-		{name: "connection reset", err: &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, want: true},
-		{name: "connection refused", err: fmt.Errorf("dial builder: %w", syscall.ECONNREFUSED), want: true},
-		{name: "broken pipe", err: syscall.EPIPE, want: true},
-		{name: "no such file", err: syscall.ENOENT, want: false},
-		{name: "context canceled", err: context.Canceled, want: false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := IsTransient(tc.err); got != tc.want {
-				t.Errorf("IsTransient(%v) = %v, want %v", tc.err, got, tc.want)
-			}
-		})
-	}
-	if Transient(nil) != nil {
-		t.Error("Transient(nil) != nil")
-	}
-	if got, want := Transient(plain).Error(), plain.Error(); got != want {
-		t.Errorf("Transient keeps the message: got %q, want %q", got, want)
-	}
-}
 
 func TestStepErrorMessage(t *testing.T) {
 	exit := errors.New("exit code: 2")
@@ -257,5 +209,150 @@ func TestRunCancelDuringBackoff(t *testing.T) {
 	}
 	if calls != 1 || !errors.Is(err, ErrInterrupted) {
 		t.Errorf("calls = %d, err = %v; want 1 call and ErrInterrupted", calls, err)
+	}
+}
+
+func TestRetryPolicyBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		policy RetryPolicy
+		want   []time.Duration // after attempts 1, 2, ...
+	}{
+		{name: "defaults", policy: RetryPolicy{},
+			want: []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second}},
+		{name: "capped", policy: RetryPolicy{Delay: 2 * time.Second, MaxDelay: 5 * time.Second},
+			want: []time.Duration{2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second}},
+		{name: "cap at a power of two", policy: RetryPolicy{Delay: time.Second, MaxDelay: 4 * time.Second},
+			want: []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 4 * time.Second}},
+		{name: "delay above the default cap", policy: RetryPolicy{Delay: 40 * time.Second},
+			want: []time.Duration{40 * time.Second, 40 * time.Second}},
+		{name: "delay above its cap", policy: RetryPolicy{Delay: 10 * time.Second, MaxDelay: 3 * time.Second},
+			want: []time.Duration{3 * time.Second, 3 * time.Second}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []time.Duration
+			for attempt := 1; attempt <= len(tc.want); attempt++ {
+				got = append(got, tc.policy.Backoff(attempt))
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("Backoff (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestOptionsRetryPolicy(t *testing.T) {
+	sleep := func(context.Context, time.Duration) error { return nil }
+	opts := Options{Retries: 3, RetryDelay: 2 * time.Second, MaxRetryDelay: 9 * time.Second, Sleep: sleep}
+	p := opts.RetryPolicy()
+	if p.Retries != 3 || p.Delay != 2*time.Second || p.MaxDelay != 9*time.Second || p.Sleep == nil {
+		t.Errorf("RetryPolicy() = %+v, want the options' retries, delays and sleep", p)
+	}
+	filled, err := Options{Retries: 1}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filled.RetryDelay != DefaultRetryDelay || filled.MaxRetryDelay != DefaultMaxRetryDelay || filled.Sleep == nil || filled.Now == nil {
+		t.Errorf("defaults: delay %s, max %s, sleep set %v, now set %v; want %s, %s, true, true",
+			filled.RetryDelay, filled.MaxRetryDelay, filled.Sleep != nil, filled.Now != nil, DefaultRetryDelay, DefaultMaxRetryDelay)
+	}
+}
+
+func TestRetryPolicyDo(t *testing.T) {
+	transient := func(attempt int) error { return Transient(fmt.Errorf("attempt %d: 503", attempt)) }
+	permanent := errors.New("manifest unknown")
+	for _, tc := range []struct {
+		name       string
+		retries    int
+		errs       []error // per attempt; attempts past the list succeed
+		wantCalls  int
+		wantErr    string
+		wantSleeps []time.Duration
+	}{
+		{name: "first try", retries: 3, wantCalls: 1},
+		{name: "transient twice", retries: 3, errs: []error{transient(1), transient(2)}, wantCalls: 3,
+			wantSleeps: []time.Duration{time.Second, 2 * time.Second}},
+		{name: "permanent", retries: 3, errs: []error{permanent}, wantCalls: 1, wantErr: "manifest unknown"},
+		{name: "transient then permanent", retries: 3, errs: []error{transient(1), permanent}, wantCalls: 2,
+			wantErr: "manifest unknown", wantSleeps: []time.Duration{time.Second}},
+		{name: "exhausted", retries: 2, errs: []error{transient(1), transient(2), transient(3), transient(4)}, wantCalls: 3,
+			wantErr: "attempt 3: 503", wantSleeps: []time.Duration{time.Second, 2 * time.Second}},
+		{name: "no retries", errs: []error{transient(1)}, wantCalls: 1, wantErr: "attempt 1: 503"},
+		{name: "a step is never retried", retries: 3, errs: []error{Transient(&StepError{Step: "RUN x"})}, wantCalls: 1,
+			wantErr: "step RUN x"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := newFakeClock()
+			var attempts []int
+			err := RetryPolicy{Retries: tc.retries, Sleep: clock.Sleep}.Do(context.Background(), func(ctx context.Context, attempt int) error {
+				attempts = append(attempts, attempt)
+				if attempt <= len(tc.errs) {
+					return tc.errs[attempt-1]
+				}
+				return nil
+			})
+			if got := errText(err); got != tc.wantErr {
+				t.Errorf("error = %q, want %q", got, tc.wantErr)
+			}
+			if len(attempts) != tc.wantCalls {
+				t.Errorf("fn called %d times, want %d", len(attempts), tc.wantCalls)
+			}
+			for k, n := range attempts {
+				if n != k+1 {
+					t.Errorf("call %d got attempt %d", k+1, n)
+				}
+			}
+			if diff := cmp.Diff(tc.wantSleeps, clock.Sleeps()); diff != "" {
+				t.Errorf("sleeps (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestRetryPolicyDoCancelled: a cancelled context ends Do without another
+// attempt, returning the last attempt's error.
+func TestRetryPolicyDoCancelled(t *testing.T) {
+	t.Run("during the wait", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		calls := 0
+		sleep := func(ctx context.Context, d time.Duration) error {
+			cancel()
+			return ctx.Err()
+		}
+		err := RetryPolicy{Retries: 5, Sleep: sleep}.Do(ctx, func(context.Context, int) error {
+			calls++
+			return Transient(errors.New("connection reset"))
+		})
+		if calls != 1 || errText(err) != "connection reset" {
+			t.Errorf("calls = %d, err = %v; want 1 call and the attempt's error", calls, err)
+		}
+	})
+	t.Run("by the attempt", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		calls, slept := 0, false
+		sleep := func(context.Context, time.Duration) error { slept = true; return nil }
+		err := RetryPolicy{Retries: 5, Sleep: sleep}.Do(ctx, func(ctx context.Context, _ int) error {
+			calls++
+			cancel()
+			return Transient(ctx.Err())
+		})
+		if calls != 1 || slept || !errors.Is(err, context.Canceled) {
+			t.Errorf("calls = %d, slept = %v, err = %v; want 1 call, no wait, context.Canceled", calls, slept, err)
+		}
+	})
+}
+
+// TestSleep: the real clock's wait returns early, with the context's
+// error, once ctx is done, so a cancelled run does not wait out a backoff.
+func TestSleep(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("sleep on a cancelled context = %v, want context.Canceled", err)
+	}
+	if err := sleep(context.Background(), time.Nanosecond); err != nil {
+		t.Errorf("sleep(1ns) = %v, want nil", err)
 	}
 }

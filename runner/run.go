@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/orch-build/orch/graph"
 )
 
@@ -43,22 +45,18 @@ func Run(ctx context.Context, plan *graph.Plan, solver Solver, opts Options) (*R
 		}
 	}
 	r := newRun(ctx, plan, solver, opts)
-	defer r.cancel(nil)
 	report := &Report{
 		Started:   opts.Now(),
 		Jobs:      opts.Jobs,
 		KeepGoing: opts.KeepGoing,
 		Retries:   opts.Retries,
 	}
-	var wg sync.WaitGroup
 	for i := range plan.Nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r.runNode(i)
-		}()
+		r.group.Go(func() error { return r.runNode(i) })
 	}
-	wg.Wait()
+	// The group's error is the first fail-fast failure, which the report
+	// already tells; Wait also cancels the run's context.
+	_ = r.group.Wait()
 	report.Duration = opts.Now().Sub(report.Started)
 	report.Outcomes = r.outcomes
 	report.Warnings = r.warnings
@@ -121,20 +119,28 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// failFast is the cancellation cause after a failure without KeepGoing.
+// failFast is the error a node's goroutine returns when it failed without
+// KeepGoing: the group cancels the run's context with it as the cause.
 type failFast struct{ name string }
 
 func (f *failFast) Error() string { return "target " + f.name + " failed" }
 
 // run is the state of one Run call. Each node's goroutine writes only its
 // own outcomes[i] and results[i]; others read them after done[i] is closed.
+//
+// The goroutines run in an errgroup whose context is the run's: a node
+// that fails without KeepGoing returns an error, which cancels every solve
+// in flight. The group has no limit (SetLimit): its members wait on each
+// other, so a limit would deadlock once every member waited; slots bounds
+// the solves instead, and only around each Solve call.
 type run struct {
 	plan   *graph.Plan
 	solver Solver
 	opts   Options
+	retry  RetryPolicy
 	parent context.Context
 	ctx    context.Context
-	cancel context.CancelCauseFunc
+	group  *errgroup.Group
 	slots  chan struct{}
 
 	done     []chan struct{}
@@ -156,6 +162,7 @@ func newRun(ctx context.Context, plan *graph.Plan, solver Solver, opts Options) 
 		plan:     plan,
 		solver:   solver,
 		opts:     opts,
+		retry:    opts.RetryPolicy(),
 		parent:   ctx,
 		slots:    make(chan struct{}, opts.Jobs),
 		done:     make([]chan struct{}, n),
@@ -164,7 +171,7 @@ func newRun(ctx context.Context, plan *graph.Plan, solver Solver, opts Options) 
 		parents:  make([][]int, n),
 		pending:  make([]atomic.Int32, n),
 	}
-	r.ctx, r.cancel = context.WithCancelCause(ctx)
+	r.group, r.ctx = errgroup.WithContext(ctx)
 	for i, node := range plan.Nodes {
 		r.done[i] = make(chan struct{})
 		for _, e := range node.Deps {
@@ -183,8 +190,9 @@ func newRun(ctx context.Context, plan *graph.Plan, solver Solver, opts Options) 
 	return r
 }
 
-// runNode is the life of node i's goroutine.
-func (r *run) runNode(i int) {
+// runNode is the life of node i's goroutine. It returns a *failFast when
+// the node failed and the run does not keep going.
+func (r *run) runNode(i int) error {
 	// Waiting on dependencies does not select on ctx: once ctx is
 	// cancelled every dependency finishes promptly anyway, and waiting for
 	// its verdict is what tells "skipped" from "cancelled" deterministically.
@@ -226,6 +234,10 @@ func (r *run) runNode(i int) {
 		r.warn(fmt.Sprintf("target %s: %v", out.Name, err))
 	}
 	r.finish(i)
+	if out.Status == StatusFailed && !r.opts.KeepGoing {
+		return &failFast{name: out.Name}
+	}
+	return nil
 }
 
 // blocker returns the first dependency of node i that failed or was
@@ -322,19 +334,17 @@ func (r *run) build(i int, log *nodeLog) {
 			return
 		}
 		a.Transient = IsTransient(err)
-		if !a.Transient || attempt > r.opts.Retries {
+		wait, again := r.retry.next(attempt, a.Transient)
+		if !again {
 			r.recordAttempt(i, a)
 			log.note("attempt %d failed: %v", attempt, err)
 			out.Status = StatusFailed
-			if !r.opts.KeepGoing {
-				r.cancel(&failFast{name: node.Name})
-			}
 			return
 		}
-		a.RetryAfter = r.opts.backoff(attempt)
+		a.RetryAfter = wait
 		r.recordAttempt(i, a)
 		log.note("attempt %d failed, retrying in %s: %v", attempt, formatDuration(a.RetryAfter), err)
-		if err := r.opts.Sleep(r.ctx, a.RetryAfter); err != nil {
+		if err := r.retry.Sleep(r.ctx, wait); err != nil {
 			out.Duration = r.opts.Now().Sub(out.Started)
 			cancelled(nil)
 			return

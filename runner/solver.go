@@ -1,7 +1,8 @@
-// Package runner executes a graph.Plan: one goroutine per node, each waiting
-// for its dependencies and then holding a slot of a bounded semaphore only
-// around its solve. It decides failure policy, retries and cancellation and
-// records an Outcome per node. It never imports BuildKit: the adapter behind
+// Package runner executes a graph.Plan: one goroutine per node in an
+// errgroup, each waiting for its dependencies and then holding a slot of a
+// bounded semaphore only around its solve. It decides failure policy,
+// retries (orch's one retry policy: IsTransient and RetryPolicy) and
+// cancellation and records an Outcome per node. It never imports BuildKit: the adapter behind
 // the Solver interface does the building.
 package runner
 
@@ -17,9 +18,10 @@ import (
 //
 // Solve must return promptly once ctx is cancelled and must leave no
 // half-written destination behind when it does (write to a temporary path
-// and rename, or remove what it started). Errors worth retrying are marked
-// with Transient (or implement Temporary() bool); a failing build step is
-// reported as a *StepError and is never retried.
+// and rename, or remove what it started). Run retries an error that
+// IsTransient accepts (a builder or registry that went away, a gRPC
+// Unavailable, an HTTPStatusError of 503, ...; Transient marks any other);
+// a failing build step is reported as a *StepError and is never retried.
 type Solver interface {
 	Solve(ctx context.Context, job Job) (*Result, error)
 }
