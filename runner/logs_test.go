@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -135,18 +136,51 @@ func TestNodeLogTail(t *testing.T) {
 }
 
 // TestNodeLogWriteError: a log file that fails to take writes (a full
-// disk) never fails the solve; the first error is kept for a warning.
+// disk) never fails the solve; the first error is kept for a warning. A
+// file opened read-only fails every write on every system; Linux's
+// /dev/full fails them the way a full disk does, and is always there.
 func TestNodeLogWriteError(t *testing.T) {
-	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
-	if err != nil {
-		t.Skipf("no /dev/full to simulate a full disk: %v", err)
+	readOnly := filepath.Join(t.TempDir(), "a.log")
+	if err := os.WriteFile(readOnly, nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
-	l := &nodeLog{file: full, path: "logs/a.log"}
-	if n, err := fmt.Fprint(l, "line\n"); n != 5 || err != nil {
-		t.Errorf("Write = %d, %v; want 5, nil", n, err)
+	type logCase struct {
+		name string
+		open func() (*os.File, error)
+		want string
 	}
-	_, err = l.close()
-	if got, want := errText(err), "write log file logs/a.log: write /dev/full: no space left on device"; got != want {
-		t.Errorf("error = %q, want %q", got, want)
+	cases := []logCase{{
+		name: "read-only file",
+		open: func() (*os.File, error) { return os.Open(readOnly) },
+		want: "write log file logs/a.log: write " + readOnly + ": bad file descriptor",
+	}}
+	if runtime.GOOS == "linux" {
+		cases = append(cases, logCase{
+			name: "full disk",
+			open: func() (*os.File, error) { return os.OpenFile("/dev/full", os.O_WRONLY, 0) },
+			want: "write log file logs/a.log: write /dev/full: no space left on device",
+		})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := tc.open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := &nodeLog{file: f, path: "logs/a.log"}
+			for range 2 {
+				if n, err := fmt.Fprint(l, "line\n"); n != 5 || err != nil {
+					t.Errorf("Write = %d, %v; want 5, nil", n, err)
+				}
+			}
+			l.note("attempt %d started", 1)
+			tail, err := l.close()
+			if got := errText(err); got != tc.want {
+				t.Errorf("error = %q, want %q (the first error only)", got, tc.want)
+			}
+			if diff := cmp.Diff([]string{"line", "line"}, tail); diff != "" {
+				t.Errorf("tail (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/orch-build/orch/graph"
@@ -45,7 +48,7 @@ func TestRunRelease(t *testing.T) {
 						// A failed solve may still hand back something to free.
 						return res, errors.New("boom")
 					}
-					time.Sleep(time.Duration(len(name)%3) * 200 * time.Microsecond)
+					jitter(len(name))
 					return res, nil
 				}}
 				obs := ObserverFunc(func(e Event) {
@@ -90,30 +93,53 @@ func TestRunRelease(t *testing.T) {
 	}
 }
 
-// TestRunReleaseNotEarly checks the rule from the solver's side:
-// a parent's result must still be usable while a slow child solves.
+// TestRunReleaseNotEarly checks the rule from the solver's side: a
+// parent's result must still be usable while a slow child solves, after
+// its other child has finished. synctest.Wait makes "after" exact: every
+// goroutine but the blocked slow solve is done or waiting.
 func TestRunReleaseNotEarly(t *testing.T) {
-	plan := newPlan(t, "parent", "fast: parent", "slow: parent")
-	var mu sync.Mutex
-	releasedParent := false
-	solver := &FakeSolver{SolveFunc: func(ctx context.Context, job Job) (*Result, error) {
-		switch job.Node.Name {
-		case "parent":
-			return &Result{Release: func() { mu.Lock(); releasedParent = true; mu.Unlock() }}, nil
-		case "slow":
-			time.Sleep(30 * time.Millisecond)
-			mu.Lock()
-			defer mu.Unlock()
-			if releasedParent {
-				return nil, errors.New("parent released while a dependent was still solving")
+	synctest.Test(t, func(t *testing.T) {
+		plan := newPlan(t, "parent", "fast: parent", "slow: parent")
+		var releasedParent atomic.Bool
+		slowStarted, proceed := make(chan struct{}), make(chan struct{})
+		solver := &FakeSolver{SolveFunc: func(ctx context.Context, job Job) (*Result, error) {
+			switch job.Node.Name {
+			case "parent":
+				return &Result{Release: func() { releasedParent.Store(true) }}, nil
+			case "slow":
+				close(slowStarted)
+				<-proceed
+				if releasedParent.Load() {
+					return nil, errors.New("parent released while a dependent was still solving")
+				}
 			}
+			return &Result{}, nil
+		}}
+		done := make(chan error, 1)
+		go func() {
+			_, err := Run(context.Background(), plan, solver, Options{Jobs: 2})
+			done <- err
+		}()
+		<-slowStarted
+		synctest.Wait() // fast has finished; only slow's solve and Run wait
+		if releasedParent.Load() {
+			t.Error("parent released after its first dependent finished, while the other still solves")
 		}
-		return &Result{}, nil
-	}}
-	if _, err := Run(context.Background(), plan, solver, Options{Jobs: 2}); err != nil {
-		t.Fatal(err)
-	}
-	if !releasedParent {
-		t.Error("parent never released")
+		close(proceed)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if !releasedParent.Load() {
+			t.Error("parent never released")
+		}
+	})
+}
+
+// jitter yields the processor n%3 times ten times over, so that solves of
+// different nodes take different turns; it varies the interleavings a
+// test sees without waiting on the clock.
+func jitter(n int) {
+	for range n % 3 * 10 {
+		runtime.Gosched()
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -158,33 +159,39 @@ func TestRunRetries(t *testing.T) {
 
 // TestRunRetryReleasesSlot: a target waiting out its backoff does not hold
 // a slot. With one job, both targets fail once; a backoff lasts until both
-// have made their first Solve call, which only a free slot allows.
+// have made their first Solve call, which only a free slot allows. In a
+// synctest bubble, a backoff that held the slot deadlocks at once: the
+// bubble's clock jumps to runWithin's limit.
 func TestRunRetryReleasesSlot(t *testing.T) {
-	var calls atomic.Int32
-	solver := &FakeSolver{SolveFunc: func(ctx context.Context, job Job) (*Result, error) {
-		calls.Add(1)
-		if job.Attempt == 1 {
-			return nil, Transient(errors.New("429 too many requests"))
-		}
-		return &Result{}, nil
-	}}
-	sleep := func(ctx context.Context, d time.Duration) error {
-		for deadline := time.Now().Add(5 * time.Second); calls.Load() < 2; {
-			if time.Now().After(deadline) {
-				return errors.New("the other target never ran during the backoff")
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int32
+		bothCalled := make(chan struct{})
+		solver := &FakeSolver{SolveFunc: func(ctx context.Context, job Job) (*Result, error) {
+			if calls.Add(1) == 2 {
+				close(bothCalled)
 			}
-			time.Sleep(time.Millisecond)
+			if job.Attempt == 1 {
+				return nil, Transient(errors.New("429 too many requests"))
+			}
+			return &Result{}, nil
+		}}
+		sleep := func(ctx context.Context, d time.Duration) error {
+			select {
+			case <-bothCalled:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
-		return nil
-	}
-	report, err := runWithin(t, 20*time.Second, context.Background(), newPlan(t, "one", "two"), solver,
-		Options{Jobs: 1, Retries: 1, Sleep: sleep})
-	if err != nil {
-		t.Fatalf("Run: %v (outcomes %+v)", err, verdicts(report))
-	}
-	if got := calls.Load(); got != 4 {
-		t.Errorf("solve calls = %d, want 4", got)
-	}
+		report, err := runWithin(t, 20*time.Second, context.Background(), newPlan(t, "one", "two"), solver,
+			Options{Jobs: 1, Retries: 1, Sleep: sleep})
+		if err != nil {
+			t.Fatalf("Run: %v (outcomes %+v)", err, verdicts(report))
+		}
+		if got := calls.Load(); got != 4 {
+			t.Errorf("solve calls = %d, want 4", got)
+		}
+	})
 }
 
 // TestRunCancelDuringBackoff: cancelling while a target waits to retry

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -52,7 +53,7 @@ func TestRunOrderInputsNoDeadlock(t *testing.T) {
 						got[k] = res.Digest
 					}
 					inputs[i] = got
-					time.Sleep(time.Duration(i%3) * 100 * time.Microsecond)
+					jitter(i)
 					finished[i] = seq.Add(1)
 					return &Result{Digest: "sha256:" + job.Node.Name}, nil
 				}}
@@ -86,9 +87,10 @@ func TestRunOrderInputsNoDeadlock(t *testing.T) {
 	}
 }
 
-// TestRunConcurrencyHighWater holds solves at a gate until Jobs of them run
-// at once, checks that no further solve starts while the slots are full,
-// then lets the run finish: the high-water mark must equal Jobs exactly.
+// TestRunConcurrencyHighWater holds solves at a gate until every
+// goroutine is blocked (synctest.Wait): exactly Jobs solves must be in
+// flight then, no more (the slots bound them) and no fewer (waiting never
+// holds a slot); after the gate opens the high-water mark must equal Jobs.
 func TestRunConcurrencyHighWater(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -102,45 +104,39 @@ func TestRunConcurrencyHighWater(t *testing.T) {
 		{name: "random/5", plan: randomPlan(7, 60), jobs: 5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var inFlight, high atomic.Int32
-			gate := make(chan struct{})
-			solver := &FakeSolver{SolveFunc: func(ctx context.Context, job Job) (*Result, error) {
-				n := inFlight.Add(1)
-				defer inFlight.Add(-1)
-				for {
-					h := high.Load()
-					if n <= h || high.CompareAndSwap(h, n) {
-						break
+			synctest.Test(t, func(t *testing.T) {
+				var inFlight, high atomic.Int32
+				gate := make(chan struct{})
+				solver := &FakeSolver{SolveFunc: func(ctx context.Context, job Job) (*Result, error) {
+					n := inFlight.Add(1)
+					defer inFlight.Add(-1)
+					for {
+						h := high.Load()
+						if n <= h || high.CompareAndSwap(h, n) {
+							break
+						}
 					}
+					<-gate
+					jitter(len(job.Node.Name) + int(n))
+					return &Result{}, nil
+				}}
+				done := make(chan error, 1)
+				go func() {
+					_, err := Run(context.Background(), tc.plan, solver, Options{Jobs: tc.jobs})
+					done <- err
+				}()
+				synctest.Wait() // every goroutine waits: at the gate, for a slot, or for a dependency
+				if got := inFlight.Load(); got != int32(tc.jobs) {
+					t.Errorf("in flight once every goroutine waits = %d, want %d", got, tc.jobs)
 				}
-				<-gate
-				time.Sleep(50 * time.Microsecond)
-				return &Result{}, nil
-			}}
-			done := make(chan error, 1)
-			go func() {
-				_, err := Run(context.Background(), tc.plan, solver, Options{Jobs: tc.jobs})
-				done <- err
-			}()
-			deadline := time.Now().Add(10 * time.Second)
-			for inFlight.Load() < int32(tc.jobs) {
-				if time.Now().After(deadline) {
-					t.Fatalf("only %d solves in flight, want %d", inFlight.Load(), tc.jobs)
+				close(gate)
+				if err := <-done; err != nil {
+					t.Fatalf("Run: %v", err)
 				}
-				time.Sleep(time.Millisecond)
-			}
-			// Give an over-eager scheduler the chance to start one more.
-			time.Sleep(20 * time.Millisecond)
-			if got := inFlight.Load(); got != int32(tc.jobs) {
-				t.Errorf("in flight with full slots = %d, want %d", got, tc.jobs)
-			}
-			close(gate)
-			if err := <-done; err != nil {
-				t.Fatalf("Run: %v", err)
-			}
-			if got := high.Load(); got != int32(tc.jobs) {
-				t.Errorf("high-water mark = %d, want %d", got, tc.jobs)
-			}
+				if got := high.Load(); got != int32(tc.jobs) {
+					t.Errorf("high-water mark = %d, want %d", got, tc.jobs)
+				}
+			})
 		})
 	}
 }
