@@ -141,6 +141,21 @@ func TestRunDeadline(t *testing.T) {
 	})
 }
 
+// TestRunCancelledAfterLastSolve: a context cancelled once every target
+// is built interrupts nothing.
+func TestRunCancelledAfterLastSolve(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	solver := &FakeSolver{SolveFunc: func(context.Context, Job) (*Result, error) {
+		cancel()
+		return &Result{}, nil
+	}}
+	report, err := Run(ctx, newPlan(t, "a"), solver, Options{})
+	if err != nil || report.Interrupted || report.Status() != "succeeded" {
+		t.Errorf("err = %v, Interrupted = %v, Status = %q; want nil, false, succeeded", err, report.Interrupted, report.Status())
+	}
+}
+
 // TestRunCompletedSolveKeptOnCancel: a solve that finishes despite the
 // cancellation keeps its result (outputs already written stay).
 func TestRunCompletedSolveKeptOnCancel(t *testing.T) {

@@ -38,6 +38,9 @@ func TestRunLogDir(t *testing.T) {
 	if want := filepath.Join(dir, "web_v2.log"); web.LogFile != want {
 		t.Errorf("web/v2 log file = %q, want %q", web.LogFile, want)
 	}
+	if len(report.Warnings) != 0 {
+		t.Errorf("warnings = %q, want none", report.Warnings)
+	}
 	var wantTail []string
 	for i := 4; i <= 12; i++ {
 		wantTail = append(wantTail, fmt.Sprintf("#5 step line %d", i))
@@ -180,6 +183,35 @@ func TestNodeLogWriteError(t *testing.T) {
 			}
 			if diff := cmp.Diff([]string{"line", "line"}, tail); diff != "" {
 				t.Errorf("tail (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestNodeLogCloseError: a file that fails to close is reported, unless an
+// earlier write error was: the first error is the one worth reading.
+func TestNodeLogCloseError(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		writes bool
+		want   string
+	}{
+		{name: "close fails", want: "close log file logs/a.log: close %s: file already closed"},
+		{name: "write failed first", writes: true, want: "write log file logs/a.log: write %s: file already closed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "a.log")
+			f, err := os.Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Close() // every later write and close fails
+			l := &nodeLog{file: f, path: "logs/a.log"}
+			if tc.writes {
+				fmt.Fprint(l, "line\n")
+			}
+			if _, err := l.close(); errText(err) != fmt.Sprintf(tc.want, path) {
+				t.Errorf("error = %q, want %q", errText(err), fmt.Sprintf(tc.want, path))
 			}
 		})
 	}

@@ -54,7 +54,12 @@ const (
 // dominates; larger machines get more slots in proportion to their CPUs,
 // which is what a local daemon's throughput scales with.
 func DefaultJobs() int {
-	return max(32, 4*runtime.NumCPU())
+	return defaultJobs(runtime.NumCPU())
+}
+
+// defaultJobs is DefaultJobs for a machine with cpus CPUs.
+func defaultJobs(cpus int) int {
+	return max(32, 4*cpus)
 }
 
 // withDefaults validates o and fills its zero fields.

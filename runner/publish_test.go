@@ -12,6 +12,7 @@ func TestFinish(t *testing.T) {
 	boom := errors.New("tag r/app:1: 500 Internal Server Error")
 	tests := []struct {
 		name          string
+		cancelled     bool // the caller's context is done
 		runErr        error
 		publishErr    error
 		wantErr       string
@@ -41,12 +42,37 @@ func TestFinish(t *testing.T) {
 			wantDiscarded: 1,
 			wantWarnings:  []string{"atomic run: publish failed part way: tag r/app:1: 500 Internal Server Error"},
 		},
+		{
+			name:          "publish interrupted",
+			cancelled:     true,
+			publishErr:    context.Canceled,
+			wantErr:       "build interrupted: publish: context canceled",
+			wantIs:        ErrInterrupted,
+			wantPublished: 1,
+			wantDiscarded: 1,
+			wantWarnings:  []string{"atomic run: publish failed part way: context canceled"},
+		},
+		{
+			// Canceled from below, not by the user: a failure.
+			name:          "publish cancelled by the registry client",
+			publishErr:    context.Canceled,
+			wantErr:       "build failed: publish: context canceled",
+			wantIs:        ErrFailed,
+			wantPublished: 1,
+			wantDiscarded: 1,
+			wantWarnings:  []string{"atomic run: publish failed part way: context canceled"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := &FakePublisher{PublishFunc: func(context.Context, *Report) error { return tt.publishErr }}
 			rep := &Report{}
-			err := Finish(context.Background(), p, rep, tt.runErr)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tt.cancelled {
+				cancel()
+			}
+			err := Finish(ctx, p, rep, tt.runErr)
 			got := ""
 			if err != nil {
 				got = err.Error()

@@ -203,11 +203,11 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 // doubled for every earlier retry, capped at MaxDelay.
 func (p RetryPolicy) Backoff(attempt int) time.Duration {
 	p = p.withDefaults()
-	d := p.Delay
-	for i := 1; i < attempt && d < p.MaxDelay; i++ {
-		d *= 2
+	d := min(p.Delay, p.MaxDelay)
+	for range attempt - 1 {
+		d = min(2*d, p.MaxDelay) // capped every time: no overflow
 	}
-	return min(d, p.MaxDelay)
+	return d
 }
 
 // next decides what follows a failed attempt (1-based): whether to try

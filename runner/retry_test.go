@@ -217,6 +217,9 @@ func TestRunCancelDuringBackoff(t *testing.T) {
 	if calls != 1 || !errors.Is(err, ErrInterrupted) {
 		t.Errorf("calls = %d, err = %v; want 1 call and ErrInterrupted", calls, err)
 	}
+	if got := errText(report.Outcomes[0].Err); got != "connection reset by peer" {
+		t.Errorf("outcome error = %q, want the last attempt's", got)
+	}
 }
 
 func TestRetryPolicyBackoff(t *testing.T) {

@@ -277,23 +277,19 @@ func (r *run) build(i int, log *nodeLog) {
 			job.Inputs[e.Key] = r.results[e.To]
 		}
 	}
-	cancelled := func(err error) {
-		out.Status, out.Reason = StatusCancelled, r.cancelReason()
-		if err != nil {
-			out.Err = err // keep the last attempt's error otherwise
-		}
-	}
+	// out.Err keeps the last attempt's error, if there was one.
+	cancelled := func() { out.Status, out.Reason = StatusCancelled, r.cancelReason() }
 	for attempt := 1; ; attempt++ {
 		select {
 		case r.slots <- struct{}{}:
 		case <-r.ctx.Done():
-			cancelled(nil)
+			cancelled()
 			return
 		}
 		if r.ctx.Err() != nil {
 			// select picks at random when both were ready.
 			<-r.slots
-			cancelled(nil)
+			cancelled()
 			return
 		}
 		a := Attempt{Number: attempt, Started: r.opts.Now()}
@@ -330,7 +326,7 @@ func (r *run) build(i int, log *nodeLog) {
 		if r.ctx.Err() != nil {
 			r.recordAttempt(i, a)
 			log.note("attempt %d cancelled: %v", attempt, err)
-			cancelled(err)
+			cancelled()
 			return
 		}
 		a.Transient = IsTransient(err)
@@ -346,7 +342,7 @@ func (r *run) build(i int, log *nodeLog) {
 		log.note("attempt %d failed, retrying in %s: %v", attempt, formatDuration(a.RetryAfter), err)
 		if err := r.retry.Sleep(r.ctx, wait); err != nil {
 			out.Duration = r.opts.Now().Sub(out.Started)
-			cancelled(nil)
+			cancelled()
 			return
 		}
 	}

@@ -273,6 +273,10 @@ func TestRunEmptyPlan(t *testing.T) {
 func TestRunRejects(t *testing.T) {
 	forward := newPlan(t, "a", "b")
 	forward.Nodes[0].Deps = []graph.Edge{{Kind: graph.OrderEdge, To: 1}}
+	self := newPlan(t, "a", "b")
+	self.Nodes[1].Deps = []graph.Edge{{Kind: graph.OrderEdge, To: 1}}
+	negative := newPlan(t, "a", "b")
+	negative.Nodes[1].Deps = []graph.Edge{{Kind: graph.DataEdge, To: -1, Key: "x"}}
 	for _, tc := range []struct {
 		name    string
 		plan    *graph.Plan
@@ -289,6 +293,8 @@ func TestRunRejects(t *testing.T) {
 		{name: "nil plan", want: "run plan: plan is nil"},
 		{name: "nil node", plan: &graph.Plan{Nodes: []*graph.Node{nil}}, want: "run plan: node 0 is nil"},
 		{name: "forward edge", plan: forward, want: `run plan: node "a" depends on node 1, which does not come before it`},
+		{name: "self edge", plan: self, want: `run plan: node "b" depends on node 1, which does not come before it`},
+		{name: "negative edge", plan: negative, want: `run plan: node "b" depends on node -1, which does not come before it`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			called := false
@@ -296,7 +302,7 @@ func TestRunRejects(t *testing.T) {
 				called = true
 				return &Result{}, nil
 			}}
-			report, err := Run(context.Background(), tc.plan, solver, tc.opts)
+			report, err := runWithin(t, 10*time.Second, context.Background(), tc.plan, solver, tc.opts)
 			if got := errText(err); got != tc.want {
 				t.Errorf("error = %q, want %q", got, tc.want)
 			}
@@ -311,6 +317,11 @@ func TestRunRejects(t *testing.T) {
 }
 
 func TestDefaultJobs(t *testing.T) {
+	for cpus, want := range map[int]int{1: 32, 2: 32, 8: 32, 9: 36, 64: 256} {
+		if got := defaultJobs(cpus); got != want {
+			t.Errorf("defaultJobs(%d) = %d, want %d", cpus, got, want)
+		}
+	}
 	opts, err := Options{}.withDefaults()
 	if err != nil {
 		t.Fatal(err)
