@@ -94,23 +94,21 @@ func (l *nodeLog) writeFile(p []byte) {
 }
 
 func (l *nodeLog) keepTail(p []byte) {
-	for len(p) > 0 {
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			l.partial = appendCapped(l.partial, p)
+	for {
+		line, rest, complete := bytes.Cut(p, []byte{'\n'})
+		l.partial = appendCapped(l.partial, line)
+		if !complete {
 			return
 		}
-		l.partial = appendCapped(l.partial, p[:i])
 		l.pushLine()
-		p = p[i+1:]
+		p = rest
 	}
 }
 
+// appendCapped appends as much of p to dst as keeps it within maxLineSize.
 func appendCapped(dst, p []byte) []byte {
-	if room := maxLineSize - len(dst); len(p) > room {
-		p = p[:max(room, 0)]
-	}
-	return append(dst, p...)
+	room := max(maxLineSize-len(dst), 0)
+	return append(dst, p[:min(len(p), room)]...)
 }
 
 func (l *nodeLog) pushLine() {

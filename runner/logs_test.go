@@ -123,6 +123,7 @@ func TestNodeLogTail(t *testing.T) {
 	fmt.Fprint(l, "one\ntw")
 	fmt.Fprint(l, "o\n\nthree")
 	l.Write([]byte(strings.Repeat("y", 2*maxLineSize)))
+	l.Write([]byte("z")) // the line is full already
 	tail, err := l.close()
 	if err != nil {
 		t.Fatal(err)
