@@ -187,32 +187,54 @@ func dialClosedPort(t *testing.T) error {
 		c.Close()
 		t.Fatalf("dial %s succeeded", addr)
 	}
-	if !errors.Is(err, syscall.ECONNREFUSED) {
-		t.Fatalf("dial %s: %v, want ECONNREFUSED", addr, err)
+	return mustBe(t, "dial "+addr, err, syscall.ECONNREFUSED)
+}
+
+// mustBe returns err after checking that it is the real error of target's
+// kind that the helper promises; otherwise the table would test nothing.
+func mustBe(t *testing.T, what string, err, target error) error {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("%s: %v, want %v", what, err, target)
 	}
 	return err
 }
 
 func closedPort(t *testing.T) string {
 	t.Helper()
+	l := listenLoopback(t)
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// listenLoopback listens on a free loopback port until the test ends.
+func listenLoopback(t *testing.T) net.Listener {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// dialLoopback connects to l; the connection closes when the test ends.
+func dialLoopback(t *testing.T, l net.Listener) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 // readResetConnection returns the error of a read from a TCP connection
 // that the peer aborted (SO_LINGER 0 sends a reset).
 func readResetConnection(t *testing.T) error {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := listenLoopback(t)
 	go func() {
 		c, err := l.Accept()
 		if err != nil {
@@ -223,19 +245,12 @@ func readResetConnection(t *testing.T) error {
 		c.(*net.TCPConn).SetLinger(0)
 		c.Close()
 	}()
-	c, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialLoopback(t, l)
 	if _, err := c.Write([]byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Read(make([]byte, 1))
-	if !errors.Is(err, syscall.ECONNRESET) {
-		t.Fatalf("read from an aborted connection: %v, want ECONNRESET", err)
-	}
-	return err
+	_, err := c.Read(make([]byte, 1))
+	return mustBe(t, "read from an aborted connection", err, syscall.ECONNRESET)
 }
 
 // writeClosedPipe returns the error of a write to a pipe whose reader is gone.
@@ -248,32 +263,17 @@ func writeClosedPipe(t *testing.T) error {
 	r.Close()
 	defer w.Close()
 	_, err = w.Write([]byte("x"))
-	if !errors.Is(err, syscall.EPIPE) {
-		t.Fatalf("write to a closed pipe: %v, want EPIPE", err)
-	}
-	return err
+	return mustBe(t, "write to a closed pipe", err, syscall.EPIPE)
 }
 
 // readPastDeadline returns the "i/o timeout" of a TCP read whose deadline
 // passed.
 func readPastDeadline(t *testing.T) error {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	c, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialLoopback(t, listenLoopback(t))
 	c.SetReadDeadline(time.Now().Add(-time.Second))
-	_, err = c.Read(make([]byte, 1))
-	if !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("read past deadline: %v, want os.ErrDeadlineExceeded", err)
-	}
-	return err
+	_, err := c.Read(make([]byte, 1))
+	return mustBe(t, "read past deadline", err, os.ErrDeadlineExceeded)
 }
 
 // httpGetClosedConnection returns the error of an HTTP GET whose server
@@ -293,10 +293,7 @@ func httpGetClosedConnection(t *testing.T) error {
 		resp.Body.Close()
 		t.Fatal("GET from a server that hangs up succeeded")
 	}
-	if !errors.Is(err, io.EOF) {
-		t.Fatalf("GET from a server that hangs up: %v, want io.EOF", err)
-	}
-	return err
+	return mustBe(t, "GET from a server that hangs up", err, io.EOF)
 }
 
 // readTruncatedGzip returns the error of reading a cut-off gzip stream
@@ -312,10 +309,7 @@ func readTruncatedGzip(t *testing.T) error {
 		t.Fatal(err)
 	}
 	_, err = io.ReadAll(zr)
-	if !errors.Is(err, io.ErrUnexpectedEOF) {
-		t.Fatalf("read truncated gzip: %v, want io.ErrUnexpectedEOF", err)
-	}
-	return err
+	return mustBe(t, "read truncated gzip", err, io.ErrUnexpectedEOF)
 }
 
 // invokeClosedGRPCPort returns the error of a gRPC call to a loopback port
