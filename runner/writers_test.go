@@ -119,3 +119,32 @@ func TestRunErrorNamesFailures(t *testing.T) {
 		}
 	}
 }
+
+// TestReportMetadataEdgeCases: only succeeded targets with a result get an
+// entry, wherever they stand in the plan; a digest the exporter reported
+// wins over Result.Digest, and no digest means no digest key.
+func TestReportMetadataEdgeCases(t *testing.T) {
+	r := &Report{Outcomes: []Outcome{
+		{Name: "failed", Status: StatusFailed, Result: &Result{Digest: "sha256:f"}},
+		{Name: "no-result", Status: StatusBuilt},
+		{Name: "no-digest", Status: StatusBuilt, Result: &Result{}},
+		{Name: "exporter-digest", Status: StatusCached, Result: &Result{
+			Digest: "sha256:result", Metadata: map[string]any{MetadataDigest: "sha256:exporter"},
+		}},
+	}}
+	var b bytes.Buffer
+	if err := r.WriteMetadata(&b); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]map[string]any
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]any{
+		"no-digest":       {},
+		"exporter-digest": {MetadataDigest: "sha256:exporter"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("metadata (-want +got):\n%s", diff)
+	}
+}
