@@ -128,10 +128,10 @@ func writeFailure(w io.Writer, o *Outcome) {
 // shortDigest keeps the algorithm and 12 hex digits, as image listings do.
 func shortDigest(d string) string {
 	algo, hex, ok := strings.Cut(d, ":")
-	if !ok || len(hex) <= 12 {
+	if !ok {
 		return d
 	}
-	return algo + ":" + hex[:12]
+	return algo + ":" + hex[:min(len(hex), 12)]
 }
 
 // formatDuration rounds d for people: milliseconds below a second, tenths

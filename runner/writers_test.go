@@ -148,3 +148,17 @@ func TestReportMetadataEdgeCases(t *testing.T) {
 		t.Errorf("metadata (-want +got):\n%s", diff)
 	}
 }
+
+func TestShortDigest(t *testing.T) {
+	for in, want := range map[string]string{
+		"sha256:" + strings.Repeat("0123456789ab", 5) + "cdef": "sha256:0123456789ab",
+		"sha256:0123456789ab":                "sha256:0123456789ab",
+		"sha256:abc":                         "sha256:abc",
+		"not-a-digest":                       "not-a-digest",
+		"sha512:" + strings.Repeat("f", 128): "sha512:ffffffffffff",
+	} {
+		if got := shortDigest(in); got != want {
+			t.Errorf("shortDigest(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
