@@ -1,14 +1,38 @@
 package graph
 
 import (
+	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/orch-build/orch/config"
 )
 
 // stdoutDest is the dest value that sends an export to standard output.
 const stdoutDest = "-"
+
+// Canonicalizer maps a destination path to the one spelling under which
+// two paths are equal exactly when they name the same place. New compares
+// destinations through it, for equality and for nesting. The default,
+// filepath.Clean, compares paths as written; a caller that may read the
+// file system passes one that resolves symlinks (internal/realpath.Resolve
+// does), so that a layout reached through a link is the layout itself.
+// graph stays pure: the function is its only view of the file system, and
+// it is called once per local destination.
+type Canonicalizer func(path string) string
+
+// WithCanonicalizer makes New compare destination paths as c maps them; nil
+// keeps the default, filepath.Clean.
+func WithCanonicalizer(c Canonicalizer) Option {
+	return func(o *options) {
+		if c != nil {
+			o.canonical = c
+		}
+	}
+}
 
 // destKind classifies what an output writes at its path.
 type destKind int
@@ -46,12 +70,17 @@ type writer struct {
 	node   *pending
 	output int
 	kind   destKind
+	// written is the path as the output names it, cleaned; the writer is
+	// filed under its canonical form.
+	written string
 }
 
 // checkDestinations reports every local path (or stdout) written by more
-// than one output of the exported nodes, one ConflictError per path,
-// sorted by path. Nodes that are not exported write nothing.
-func checkDestinations(nodes []*pending) []error {
+// than one output of the exported nodes, one ConflictError per path, and
+// every destination inside another one, one NestingError per inner path;
+// each sorted by path. Paths are compared in the form canonical gives
+// them. Nodes that are not exported write nothing.
+func checkDestinations(nodes []*pending, canonical Canonicalizer) []error {
 	byPath := map[string][]writer{}
 	for _, n := range nodes {
 		if !n.export {
@@ -62,29 +91,60 @@ func checkDestinations(nodes []*pending) []error {
 			if !ok {
 				continue
 			}
-			byPath[path] = append(byPath[path], writer{node: n, output: i, kind: kind})
+			w := writer{node: n, output: i, kind: kind, written: path}
+			if kind != stdout {
+				path = filepath.Clean(canonical(path))
+			}
+			byPath[path] = append(byPath[path], w)
 		}
 	}
-	var paths []string
-	for path, ws := range byPath {
-		if len(ws) > 1 && conflicting(ws) {
-			paths = append(paths, path)
-		}
+	paths := make([]string, 0, len(byPath))
+	for path := range byPath {
+		paths = append(paths, path)
 	}
 	sort.Strings(paths)
-	errs := make([]error, 0, len(paths))
+	var errs []error
 	for _, path := range paths {
-		e := &ConflictError{Path: path}
-		for _, w := range byPath[path] {
-			t := w.node.target
-			e.Writers = append(e.Writers, Writer{
-				Target: w.node.name, Output: w.output,
-				Dest: destination(t.Outputs[w.output]), Range: attrRange(t, "output"),
-			})
+		if ws := byPath[path]; conflicting(ws) {
+			errs = append(errs, &ConflictError{Path: path, Writers: describeWriters(path, ws)})
 		}
-		errs = append(errs, e)
+	}
+	for _, path := range paths {
+		if path == stdoutDest {
+			continue
+		}
+		// The nearest enclosing destination is enough to name: the
+		// user moves one of the two, and a further one shows next run.
+		for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+			if outer, ok := byPath[dir]; ok && dir != path {
+				errs = append(errs, &NestingError{
+					Inner: path, InnerWriters: describeWriters(path, byPath[path]),
+					Outer: dir, OuterWriters: describeWriters(dir, outer),
+				})
+				break
+			}
+			if dir == filepath.Dir(dir) {
+				break
+			}
+		}
 	}
 	return errs
+}
+
+// describeWriters turns the writers filed under path into Writers for an
+// error. A writer that names path differently (through a symlink) shows
+// both spellings, so the user sees why two paths are one.
+func describeWriters(path string, ws []writer) []Writer {
+	out := make([]Writer, 0, len(ws))
+	for _, w := range ws {
+		t := w.node.target
+		dest := destination(t.Outputs[w.output])
+		if w.kind != stdout && w.written != path {
+			dest += " → " + path
+		}
+		out = append(out, Writer{Target: w.node.name, Output: w.output, Dest: dest, Range: attrRange(t, "output")})
+	}
+	return out
 }
 
 // conflicting decides whether several outputs may write the same path. It
@@ -93,7 +153,8 @@ func checkDestinations(nodes []*pending) []error {
 // writer, each under its own name. Anything else is unsafe: two writers of
 // a file or directory leave whichever finished last, one target cannot
 // write one layout twice in a solve, and two images under one name in a
-// layout leave whichever was merged last.
+// layout leave whichever was merged last. Names are compared normalized
+// (config.NormalizeImageName), as the layout's index records them.
 func conflicting(ws []writer) bool {
 	if len(ws) < 2 {
 		return false
@@ -106,6 +167,12 @@ func conflicting(ws []writer) bool {
 		}
 		targets[w.node] = true
 		for _, name := range layoutNames(w.node, w.node.target.Outputs[w.output]) {
+			if n, err := config.NormalizeImageName(name); err == nil {
+				// An invalid name is reported by the destination's own
+				// check; compared as written, it still conflicts with
+				// itself.
+				name = n
+			}
 			if names[name] {
 				return true
 			}
@@ -123,4 +190,40 @@ func layoutNames(n *pending, o config.Output) []string {
 		return names
 	}
 	return []string{n.name}
+}
+
+// NestingError is a local destination inside another output's
+// destination. No such pair is safe: a local output's files and the inner
+// destination mix, an OCI layout is replaced as a whole (removing what was
+// put inside it), and a destination inside a file cannot be made at all.
+type NestingError struct {
+	// Inner and Outer are the two destinations, in canonical form.
+	Inner, Outer string
+	// InnerWriters and OuterWriters are the outputs that write them.
+	InnerWriters, OuterWriters []Writer
+}
+
+func (e *NestingError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "destination conflict: %s is inside %s", e.Inner, e.Outer)
+	for _, w := range append(append([]Writer(nil), e.InnerWriters...), e.OuterWriters...) {
+		fmt.Fprintf(&b, "\n  %starget %q output %d (%s)", rangePrefix(&w.Range), w.Target, w.Output+1, w.Dest)
+	}
+	return b.String()
+}
+
+// Diagnostic describes the error as an HCL diagnostic; the subject is the
+// inner destination's outputs and the detail lists every writer of both.
+func (e *NestingError) Diagnostic() *hcl.Diagnostic {
+	_, rest, _ := strings.Cut(e.Error(), "\n")
+	d := &hcl.Diagnostic{
+		Severity: hcl.DiagError, Summary: "Nested destinations",
+		Detail: fmt.Sprintf("%s is inside %s, which another output writes:\n%s\n", e.Inner, e.Outer, rest) +
+			"Writing the outer destination would mix with or remove what the inner one holds; give each output a path outside the other's.",
+	}
+	if len(e.InnerWriters) > 0 {
+		r := e.InnerWriters[0].Range
+		d.Subject = &r
+	}
+	return d
 }

@@ -2,6 +2,8 @@ package graph
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -156,10 +158,90 @@ func TestDestinationConflicts(t *testing.T) {
 			),
 		},
 		{
-			name: "different paths, including one inside another",
+			name: "different paths side by side, one name a prefix of another",
 			targets: targets(
 				target("a", 1, outputs(out("oci", "/w/out/a", "tar", "false"), out("tar", "/w/out/a.tar"))),
-				target("b", 10, outputs(out("local", "/w/out"))),
+				target("b", 10, outputs(out("local", "/w/out-b"), out("local", "/w/out/ab"))),
+			),
+		},
+		{
+			name: "one image under two spellings of its name in one layout",
+			targets: targets(
+				target("a", 1, tags("app:1"), outputs(out("oci", "/w/l", "tar", "false"))),
+				target("b", 10, tags("docker.io/library/app:1"), outputs(out("oci", "/w/l", "tar", "false"))),
+			),
+			want: lines(
+				`destination conflict: /w/l is written by 2 outputs`,
+				`  orch.hcl:5: target "a" output 1 (oci-layout:/w/l)`,
+				`  orch.hcl:14: target "b" output 1 (oci-layout:/w/l)`,
+			),
+		},
+		{
+			name: "an untagged name is the latest tag",
+			targets: targets(
+				target("a", 1, outputs(out("oci", "/w/l", "tar", "false", "name", "r/app"))),
+				target("b", 10, outputs(out("oci", "/w/l", "tar", "false", "name", "docker.io/r/app:latest"))),
+			),
+			want: lines(
+				`destination conflict: /w/l is written by 2 outputs`,
+				`  orch.hcl:5: target "a" output 1 (oci-layout:/w/l)`,
+				`  orch.hcl:14: target "b" output 1 (oci-layout:/w/l)`,
+			),
+		},
+		{
+			name: "tar=0 is a layout: two targets under one name in it",
+			targets: targets(
+				target("a", 1, tags("r/app:1"), outputs(out("oci", "/w/out", "tar", "0"))),
+				target("b", 10, tags("r/app:1"), outputs(out("oci", "/w/out", "tar", "0"))),
+			),
+			want: lines(
+				`destination conflict: /w/out is written by 2 outputs`,
+				`  orch.hcl:5: target "a" output 1 (oci-layout:/w/out)`,
+				`  orch.hcl:14: target "b" output 1 (oci-layout:/w/out)`,
+			),
+		},
+		{
+			name: "a layout inside a local destination",
+			targets: targets(
+				target("a", 1, outputs(out("local", "/w/out2"))),
+				target("b", 10, outputs(out("oci", "/w/out2/img", "tar", "false"))),
+			),
+			want: lines(
+				`destination conflict: /w/out2/img is inside /w/out2`,
+				`  orch.hcl:14: target "b" output 1 (oci-layout:/w/out2/img)`,
+				`  orch.hcl:5: target "a" output 1 (local:/w/out2)`,
+			),
+		},
+		{
+			name: "files inside a shared layout, and inside a file, each under the nearest",
+			targets: targets(
+				target("a", 1, outputs(out("oci", "/w/l", "tar", "false", "name", "r/a"))),
+				target("b", 10, outputs(out("oci", "/w/l", "tar", "false", "name", "r/b"), out("tar", "/w/l/sub/b.tar"))),
+				target("c", 20, outputs(out("local", "/w/l/sub/b.tar/x"), out("tar", "/w/l/c.tar"))),
+			),
+			want: lines(
+				`destination conflict: /w/l/c.tar is inside /w/l`,
+				`  orch.hcl:24: target "c" output 2 (tar:/w/l/c.tar)`,
+				`  orch.hcl:5: target "a" output 1 (oci-layout:/w/l)`,
+				`  orch.hcl:14: target "b" output 1 (oci-layout:/w/l)`,
+				`destination conflict: /w/l/sub/b.tar is inside /w/l`,
+				`  orch.hcl:14: target "b" output 2 (tar:/w/l/sub/b.tar)`,
+				`  orch.hcl:5: target "a" output 1 (oci-layout:/w/l)`,
+				`  orch.hcl:14: target "b" output 1 (oci-layout:/w/l)`,
+				`destination conflict: /w/l/sub/b.tar/x is inside /w/l/sub/b.tar`,
+				`  orch.hcl:24: target "c" output 1 (local:/w/l/sub/b.tar/x)`,
+				`  orch.hcl:14: target "b" output 2 (tar:/w/l/sub/b.tar)`,
+			),
+		},
+		{
+			name: "everything inside the root",
+			targets: targets(
+				target("a", 1, outputs(out("local", "/"), out("tar", "/a.tar"))),
+			),
+			want: lines(
+				`destination conflict: /a.tar is inside /`,
+				`  orch.hcl:5: target "a" output 2 (tar:/a.tar)`,
+				`  orch.hcl:5: target "a" output 1 (local:/)`,
 			),
 		},
 		{
@@ -233,5 +315,110 @@ func TestLocalDest(t *testing.T) {
 				t.Errorf("localDest = %q, %v, %v; want %q, %v, %v", path, kind, ok, tt.wantPath, tt.wantKind, tt.wantOK)
 			}
 		})
+	}
+}
+
+// TestDestinationsCompareCanonically plans with a canonicalizer that maps
+// /w/link to /w/real, as a symlink would: paths are compared in the form it
+// gives, for equality and nesting, and the errors show both spellings.
+func TestDestinationsCompareCanonically(t *testing.T) {
+	var asked []string
+	canonical := func(p string) string {
+		asked = append(asked, p)
+		if rest, ok := strings.CutPrefix(p, "/w/link"); ok {
+			return "/w/real" + rest
+		}
+		return p
+	}
+	tests := []struct {
+		name    string
+		targets []*config.Target
+		want    string
+	}{
+		{
+			name: "a local directory and its symlink",
+			targets: targets(
+				target("a", 1, outputs(out("local", "/w/real/out"))),
+				target("b", 10, outputs(out("local", "/w/link/out"))),
+			),
+			want: lines(
+				`destination conflict: /w/real/out is written by 2 outputs`,
+				`  orch.hcl:5: target "a" output 1 (local:/w/real/out)`,
+				`  orch.hcl:14: target "b" output 1 (local:/w/link/out → /w/real/out)`,
+			),
+		},
+		{
+			name: "one layout through a symlink, one name twice",
+			targets: targets(
+				target("a", 1, tags("r/app:1"), outputs(out("oci", "/w/real", "tar", "false"))),
+				target("b", 10, tags("r/app:1"), outputs(out("oci", "/w/link", "tar", "false"))),
+			),
+			want: lines(
+				`destination conflict: /w/real is written by 2 outputs`,
+				`  orch.hcl:5: target "a" output 1 (oci-layout:/w/real)`,
+				`  orch.hcl:14: target "b" output 1 (oci-layout:/w/link → /w/real)`,
+			),
+		},
+		{
+			name: "one layout through a symlink, each image under its own name",
+			targets: targets(
+				target("a", 1, tags("r/a:1"), outputs(out("oci", "/w/real", "tar", "false"))),
+				target("b", 10, tags("r/b:1"), outputs(out("oci", "/w/link/", "tar", "false"))),
+			),
+		},
+		{
+			name: "a layout inside a local directory reached through a symlink",
+			targets: targets(
+				target("a", 1, outputs(out("local", "/w/real"))),
+				target("b", 10, outputs(out("oci", "/w/link/img", "tar", "false"))),
+			),
+			want: lines(
+				`destination conflict: /w/real/img is inside /w/real`,
+				`  orch.hcl:14: target "b" output 1 (oci-layout:/w/link/img → /w/real/img)`,
+				`  orch.hcl:5: target "a" output 1 (local:/w/real)`,
+			),
+		},
+		{
+			name: "stdout is not a path",
+			targets: targets(
+				target("a", 1, outputs(out("tar", "-"))),
+				target("b", 10, outputs(out("local", "/w/x"))),
+			),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(conf(tt.targets), []string{"all"}, WithCanonicalizer(canonical))
+			if diff := cmp.Diff(tt.want, errText(err)); diff != "" {
+				t.Errorf("error (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if slices.Contains(asked, "-") {
+		t.Errorf("the canonicalizer was asked about stdout: %q", asked)
+	}
+}
+
+func TestNestingDiagnostic(t *testing.T) {
+	_, err := New(conf(targets(
+		target("a", 1, outputs(out("local", "/w/out2"))),
+		target("b", 10, outputs(out("oci", "/w/out2/img", "tar", "false"))),
+	)), []string{"all"})
+	diags := Diagnostics(err)
+	if len(diags) != 1 {
+		t.Fatalf("want one diagnostic, got %v", diags)
+	}
+	d := diags[0]
+	want := lines(
+		`/w/out2/img is inside /w/out2, which another output writes:`,
+		`  orch.hcl:14: target "b" output 1 (oci-layout:/w/out2/img)`,
+		`  orch.hcl:5: target "a" output 1 (local:/w/out2)`,
+		`Writing the outer destination would mix with or remove what the inner one holds; give each output a path outside the other's.`,
+	)
+	if d.Summary != "Nested destinations" || d.Detail != want {
+		t.Errorf("diagnostic %q:\n%s\nwant %q:\n%s", d.Summary, d.Detail, "Nested destinations", want)
+	}
+	if d.Subject == nil || d.Subject.Start.Line != 14 {
+		t.Errorf("subject %v: want the inner output's line, 14", d.Subject)
 	}
 }

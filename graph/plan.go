@@ -15,6 +15,7 @@ package graph
 
 import (
 	"errors"
+	"path/filepath"
 
 	"github.com/orch-build/orch/config"
 )
@@ -90,19 +91,25 @@ func (p *Plan) Node(name string) *Node {
 // to through `target:` contexts or depends_on, orders all of them and
 // checks the result.
 //
+// Options tune what New compares; see WithCanonicalizer.
+//
 // The error, when not nil, is one of the types in errors.go or several of
 // them joined with errors.Join: unknown names, self-links, cycles, platform
 // mismatches of linked targets and destination conflicts. Problems are
 // collected in one pass, so a user sees all of them at once; only an
 // invalid selection stops planning early, since nothing can be checked
 // without it.
-func New(cfg *config.Config, selection []string) (*Plan, error) {
+func New(cfg *config.Config, selection []string, opts ...Option) (*Plan, error) {
+	o := options{canonical: filepath.Clean}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	b, _, err := collect(cfg, selection)
 	if err != nil {
 		return nil, err
 	}
 	order := b.checkLinks()
-	b.errs = append(b.errs, checkDestinations(b.nodes)...)
+	b.errs = append(b.errs, checkDestinations(b.nodes, o.canonical)...)
 	if len(b.errs) > 0 {
 		return nil, errors.Join(b.errs...)
 	}
@@ -158,4 +165,13 @@ func PrintSet(cfg *config.Config, selection []string) (config.PrintSet, error) {
 		}
 	}
 	return set, nil
+}
+
+// Option tunes New.
+type Option func(*options)
+
+// options are New's settings, each with its default.
+type options struct {
+	// canonical maps destination paths before they are compared.
+	canonical Canonicalizer
 }

@@ -17,9 +17,9 @@ var allowed = map[string][]string{
 	"config":          {"internal/bakefuncs"},
 	"graph":           {"config"},
 	"runner":          {"config", "graph"},
-	"runner/dest":     {"config", "graph", "runner"},
+	"runner/dest":     {"config", "graph", "runner", "internal/realpath"},
 	"runner/buildkit": {"config", "graph", "runner", "runner/dest", "internal/logtail"},
-	"runner/build":    {"config", "graph", "runner", "runner/buildkit", "runner/dest"},
+	"runner/build":    {"config", "graph", "runner", "runner/buildkit", "runner/dest", "internal/realpath"},
 	"schema":          {"config"},
 	// The command line drives builds through runner/build; it reaches the
 	// adapter only for what is not a build: the managed buildkitd

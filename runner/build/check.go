@@ -10,6 +10,7 @@ import (
 
 	"github.com/orch-build/orch/config"
 	"github.com/orch-build/orch/graph"
+	"github.com/orch-build/orch/internal/realpath"
 	"github.com/orch-build/orch/runner/buildkit"
 )
 
@@ -61,7 +62,9 @@ func Check(opts Options) (*Checked, error) {
 	if err != nil {
 		return ch, err
 	}
-	plan, perr := graph.New(ch.Config, opts.Targets)
+	// Destinations are compared as the file system resolves them, so a
+	// layout reached through a symlink is the layout itself.
+	plan, perr := graph.New(ch.Config, opts.Targets, graph.WithCanonicalizer(realpath.Resolve))
 	if perr == nil {
 		ch.Plan = plan
 		ch.targets = make([]*config.Target, len(plan.Nodes))

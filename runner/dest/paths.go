@@ -5,13 +5,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/orch-build/orch/internal/realpath"
 )
 
 // stageMarker is in the name of everything orch writes beside a
@@ -24,49 +25,10 @@ const stageMarker = ".orch-stage-"
 // link's target) does not exist yet: the longest prefix that exists is
 // resolved and the rest is taken as written. Two names of one directory
 // thus have one real path, which is what the OCI layout locks, the
-// merges and the staging location key on. A relative path is made
-// absolute first.
-func RealPath(path string) string {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return filepath.Clean(path)
-	}
-	parts := splitPath(abs)
-	cur := "/"
-	for hops := 0; len(parts) > 0; {
-		next := filepath.Join(cur, parts[0])
-		fi, err := os.Lstat(next)
-		if err != nil {
-			// Missing (or unreadable): nothing below it can be a link.
-			return filepath.Join(append([]string{next}, parts[1:]...)...)
-		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
-			cur, parts = next, parts[1:]
-			continue
-		}
-		if hops++; hops > 40 {
-			return abs // a loop: the kernel will say ELOOP on use
-		}
-		target, err := os.Readlink(next)
-		if err != nil {
-			return abs
-		}
-		if !filepath.IsAbs(target) {
-			target = filepath.Join(cur, target)
-		}
-		cur, parts = "/", append(splitPath(target), parts[1:]...)
-	}
-	return cur
-}
-
-// splitPath splits a cleaned absolute path into its names.
-func splitPath(abs string) []string {
-	abs = strings.Trim(filepath.Clean(abs), "/")
-	if abs == "" {
-		return nil
-	}
-	return strings.Split(abs, "/")
-}
+// merges and the staging location key on. It is internal/realpath.Resolve,
+// the function the planner compares destinations with, so that what the
+// plan allows the locks do not refuse.
+func RealPath(path string) string { return realpath.Resolve(path) }
 
 // self is this process as staging names record it.
 var self = sync.OnceValue(func() string {
