@@ -311,6 +311,9 @@ func (r *run) build(i int, log *nodeLog) {
 				res = &Result{}
 			}
 			r.results[i], out.Result = res, res
+			for _, w := range res.Warnings {
+				r.warn(fmt.Sprintf("target %s: %s", node.Name, w))
+			}
 			out.Status = StatusBuilt
 			if res.Total > 0 && res.Cached == res.Total {
 				out.Status = StatusCached

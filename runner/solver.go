@@ -60,6 +60,10 @@ type Result struct {
 	// decodes it (e.g. "containerimage.digest", "containerimage.descriptor",
 	// "image.name"); it becomes the target's entry in the metadata file.
 	Metadata map[string]any
+	// Warnings are problems the build reported without failing, such as
+	// the Dockerfile frontend's lint warnings (SecretsUsedInArgOrEnv);
+	// Run adds each to the report's warnings under the target's name.
+	Warnings []string
 }
 
 // FakeSolver is a Solver whose behaviour is a function field, for tests of

@@ -17,8 +17,8 @@ var allowed = map[string][]string{
 	"config":          {"internal/bakefuncs"},
 	"graph":           {"config"},
 	"runner":          {"config", "graph"},
-	"runner/dest":     {"config", "graph", "runner", "internal/realpath"},
-	"runner/buildkit": {"config", "graph", "runner", "runner/dest", "internal/logtail"},
+	"runner/dest":     {"config", "graph", "runner", "internal/realpath", "internal/fserr"},
+	"runner/buildkit": {"config", "graph", "runner", "runner/dest", "internal/logtail", "internal/fserr"},
 	"runner/build":    {"config", "graph", "runner", "runner/buildkit", "runner/dest", "internal/realpath"},
 	"schema":          {"config"},
 	// The command line drives builds through runner/build; it reaches the

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 
+	"github.com/orch-build/orch/config"
 	"github.com/orch-build/orch/runner"
 	"github.com/orch-build/orch/runner/buildkit"
 	"github.com/orch-build/orch/runner/dest"
@@ -69,6 +71,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		// What a run grants is checked with the rest, so every problem
 		// comes out at once.
 		ch.Diagnostics = append(ch.Diagnostics, buildkit.CheckEntitlements(ch.targets, opts.Allow)...)
+		ch.Diagnostics = append(ch.Diagnostics, buildkit.CheckStdout(ch.exported(), stdout(opts))...)
 		err = ch.err()
 	}
 	res.Checked = ch
@@ -125,6 +128,29 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	rep.Warnings = append(rep.Warnings, solver.Warnings()...)
 	return res, errors.Join(runErr, writeReports(opts, rep))
+}
+
+// stdout is where outputs with dest=- go.
+func stdout(opts Options) io.Writer {
+	if opts.Stdout == nil {
+		return os.Stdout
+	}
+	return opts.Stdout
+}
+
+// exported lists the targets whose outputs a build writes: the plan's
+// exported nodes, or every target checked when there is no plan.
+func (c *Checked) exported() []*config.Target {
+	if c.Plan == nil {
+		return c.targets
+	}
+	var out []*config.Target
+	for _, n := range c.Plan.Nodes {
+		if n.Export {
+			out = append(out, n.Target)
+		}
+	}
+	return out
 }
 
 // unsupported refuses the overrides orch accepts for bake's sake but

@@ -14,7 +14,11 @@ import (
 	"github.com/tonistiigi/fsutil"
 )
 
-func TestMain(m *testing.M) { os.Exit(testbed.Main(m)) }
+func TestMain(m *testing.M) {
+	// As the orch command does: BuildKit's loggers would fill the test output.
+	QuietLogs()
+	os.Exit(testbed.Main(m))
+}
 
 // bedDockerfile needs nothing from a registry: busybox comes from a named
 // local context laid out per architecture by setup.

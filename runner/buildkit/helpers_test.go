@@ -6,6 +6,8 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -32,6 +34,21 @@ func gunzip(t *testing.T, raw []byte) []byte {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// writeFiles writes files (path relative to dir → content) into dir,
+// making the directories they need.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
 
 // layoutImages is an OCI layout with its images by platform.
 type layoutImages struct {

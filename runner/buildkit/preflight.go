@@ -3,10 +3,12 @@ package buildkit
 import (
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"golang.org/x/term"
 
 	"github.com/orch-build/orch/config"
 	"github.com/orch-build/orch/graph"
@@ -24,10 +26,12 @@ func Preflight(plan *graph.Plan) hcl.Diagnostics {
 }
 
 // CheckTargets checks targets as Solve would translate them, without a
-// builder: missing context directories and Dockerfiles, unset secret
-// variables, bad network, shm-size, ulimit, entitlement, attest,
-// annotation and output values. A mistake in any target thus stops the run
-// before anything is built, and each comes as a diagnostic at the
+// builder: missing context directories (the main one and named ones) and
+// Dockerfiles, a Dockerfile that is not a file or a symlink to none, secret
+// sources that are unset, not regular files or larger than BuildKit's
+// limit of 500 KiB, bad network, shm-size, ulimit, entitlement, call,
+// attest, annotation and output values. A mistake in any target thus stops
+// the run before anything is built, and each comes as a diagnostic at the
 // attribute that caused it, every problem of every target at once. It
 // needs no plan, so it also runs when planning failed.
 func CheckTargets(targets []*config.Target) hcl.Diagnostics {
@@ -37,9 +41,29 @@ func CheckTargets(targets []*config.Target) hcl.Diagnostics {
 		if err == nil {
 			r.cleanup()
 		}
-		for _, e := range []error{err, checkOutputs(t)} {
-			for _, one := range splitJoined(e) {
-				diags = append(diags, targetDiagnostic(t, one))
+		for _, e := range append(splitJoined(err), checkOutputs(t)...) {
+			diags = append(diags, targetDiagnostic(t, e))
+		}
+	}
+	return diags
+}
+
+// CheckStdout reports every output of targets with dest=- when w, where
+// such outputs stream, is a terminal: an image archive is binary, and
+// buildx refuses it too. It is a check of a build, not of a file: the same
+// file is fine for `orch build > app.tar`. Pass the targets that write
+// their outputs (a target only built as another's context writes none).
+func CheckStdout(targets []*config.Target, w io.Writer) hcl.Diagnostics {
+	f, ok := w.(interface{ Fd() uintptr })
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	for _, t := range targets {
+		for _, o := range t.Outputs {
+			if o.Stdout() {
+				diags = append(diags, targetDiagnostic(t, &attrError{attr: "output", err: fmt.Errorf(
+					"output type=%s,dest=-: standard output is a terminal, and orch does not write an archive to one; redirect it to a file or a pipe, or set dest=PATH", o.Type)}))
 			}
 		}
 	}
@@ -99,8 +123,8 @@ func splitJoined(err error) []error {
 // checkOutputs validates annotations and outputs without staging anything:
 // each destination as runner/dest checks it (kinds of local paths, names,
 // image store attributes), and what BuildKit can export in one solve. It
-// returns every problem, joined.
-func checkOutputs(t *config.Target) error {
+// returns every problem.
+func checkOutputs(t *config.Target) []error {
 	var errs []error
 	if _, err := annotationAttrs(t.Annotations); err != nil {
 		errs = append(errs, &attrError{attr: "annotations", err: err})
@@ -113,7 +137,7 @@ func checkOutputs(t *config.Target) error {
 	if err := checkLayouts(t); err != nil {
 		errs = append(errs, &attrError{attr: "output", err: err})
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // targetDiagnostic places err at the attribute it concerns, or at the

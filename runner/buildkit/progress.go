@@ -35,6 +35,10 @@ type progress struct {
 	order    []digest.Digest
 	tails    map[digest.Digest][]string
 	partial  map[digest.Digest]string
+	// warnings are the build's warnings (Dockerfile lint rules and the
+	// like), each once, in the order first reported.
+	warnings []*client.VertexWarning
+	warned   map[string]bool
 
 	plain      chan *client.SolveStatus
 	plainDone  chan struct{}
@@ -48,6 +52,7 @@ func (s *Solver) newProgress(ctx context.Context, job runner.Job) *progress {
 		vertices:  map[digest.Digest]*client.Vertex{},
 		tails:     map[digest.Digest][]string{},
 		partial:   map[digest.Digest]string{},
+		warned:    map[string]bool{},
 		plain:     make(chan *client.SolveStatus, 16),
 		plainDone: make(chan struct{}),
 	}
@@ -107,6 +112,14 @@ func (p *progress) record(st *client.SolveStatus) {
 		c := *v
 		p.vertices[v.Digest] = &c
 	}
+	for _, w := range st.Warnings {
+		// The hold and the export build of a node, and every platform,
+		// report the same warning again.
+		if key := warningKey(w); !p.warned[key] {
+			p.warned[key] = true
+			p.warnings = append(p.warnings, w)
+		}
+	}
 	for _, l := range st.Logs {
 		text := p.partial[l.Vertex] + string(l.Data)
 		lines := strings.Split(text, "\n")
@@ -133,6 +146,39 @@ func (p *progress) counts() (cached, total int) {
 		}
 	}
 	return cached, total
+}
+
+// warningTexts returns the warnings the node's builds reported, for the
+// run's report: each as its one-line text (for a lint rule "RULE: what
+// (line N)"), after the file it is about when it has one. BuildKit's
+// plain display shows them in the log; without this they would reach
+// nothing else.
+func (p *progress) warningTexts(req *request) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]string, 0, len(p.warnings))
+	for _, w := range p.warnings {
+		text := strings.TrimSpace(string(w.Short))
+		if file := warningFile(req, w); file != "" {
+			text = file + ": " + text
+		}
+		out = append(out, text)
+	}
+	return out
+}
+
+// warningFile names the file a warning is about: the Dockerfile for the
+// frontend's own (its source is named after the filename attribute), the
+// source's name otherwise.
+func warningFile(req *request, w *client.VertexWarning) string {
+	if w.SourceInfo == nil {
+		return ""
+	}
+	name := w.SourceInfo.Filename
+	if name == "" || name == req.attrs["filename"] || name == "Dockerfile" {
+		return req.dockerfile
+	}
+	return name
 }
 
 // stepError turns a solve error that names a failing vertex into a

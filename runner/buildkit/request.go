@@ -18,7 +18,6 @@ import (
 	units "github.com/docker/go-units"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session"
-	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/entitlements"
@@ -48,6 +47,8 @@ type request struct {
 	dockerfile string
 	// cleanup removes temporary files (an inline Dockerfile).
 	cleanup func()
+	// streams holds what went wrong writing the export streams.
+	streams streamFaults
 }
 
 // attrError is a problem with one attribute of a target, found while
@@ -89,8 +90,10 @@ func localName(prefix, dir string) string {
 	return prefix + "-" + hex.EncodeToString(sum[:6])
 }
 
-// newRequest translates t. It reports every problem it can find in the
-// target at once.
+// newRequest translates t. It reports every problem it finds in the
+// target, each as an *attrError for the attribute it concerns, joined with
+// errors.Join; only a context directory that cannot be used stops the
+// checks that depend on it (the Dockerfile's).
 func newRequest(t *config.Target, contexts *contextSession) (_ *request, err error) {
 	r := &request{
 		attrs:     map[string]string{},
@@ -105,12 +108,7 @@ func newRequest(t *config.Target, contexts *contextSession) (_ *request, err err
 			r.cleanup()
 		}
 	}()
-	// Each attribute is checked on its own, so one run names every
-	// problem; errs collects them in attribute order.
-	var errs []error
-	if err := r.setContext(t, contexts); err != nil {
-		errs = append(errs, err)
-	}
+	errs := []error{r.setContext(t, contexts)}
 	// bake v0.38's resources and policy are read and printed as bake does,
 	// but not applied to the solve yet: refuse them rather than build
 	// without the limits or the policies the file asks for.
@@ -156,33 +154,6 @@ func newRequest(t *config.Target, contexts *contextSession) (_ *request, err err
 	case len(t.NoCacheFilter) > 0:
 		r.attrs["no-cache"] = strings.Join(t.NoCacheFilter, ",")
 	}
-	if t.NetworkMode != nil {
-		switch n := *t.NetworkMode; n {
-		case "", "default":
-		case "none", "host":
-			r.attrs["force-network-mode"] = n
-			if n == "host" {
-				r.entitlements = append(r.entitlements, string(entitlements.EntitlementNetworkHost))
-			}
-		default:
-			errs = append(errs, &attrError{attr: "network", err: fmt.Errorf("network %q: want default, none or host", n)})
-		}
-	}
-	if t.ShmSize != nil && *t.ShmSize != "" {
-		if n, err := units.RAMInBytes(*t.ShmSize); err != nil {
-			errs = append(errs, &attrError{attr: "shm-size", err: fmt.Errorf("shm-size %q: %w", *t.ShmSize, err)})
-		} else {
-			r.attrs["shm-size"] = strconv.FormatInt(n, 10)
-		}
-	}
-	if len(t.Ulimits) > 0 {
-		for _, u := range t.Ulimits {
-			if _, err := units.ParseUlimit(u); err != nil {
-				errs = append(errs, &attrError{attr: "ulimits", err: fmt.Errorf("ulimits: %w", err)})
-			}
-		}
-		r.attrs["ulimit"] = strings.Join(t.Ulimits, ",")
-	}
 	if len(t.ExtraHosts) > 0 {
 		var hosts []string
 		for _, h := range slices.Sorted(maps.Keys(t.ExtraHosts)) {
@@ -192,14 +163,9 @@ func newRequest(t *config.Target, contexts *contextSession) (_ *request, err err
 		}
 		r.attrs["add-hosts"] = strings.Join(hosts, ",")
 	}
-	for _, e := range t.Entitlements {
-		switch e {
-		case "network.host", "security.insecure", "device":
-			r.entitlements = append(r.entitlements, e)
-		default:
-			errs = append(errs, &attrError{attr: "entitlements", err: fmt.Errorf("entitlement %q: orch supports network.host, security.insecure and device", e)})
-		}
-	}
+	errs = append(errs, r.setNetwork(t), r.setShmSize(t))
+	errs = append(errs, r.setUlimits(t)...)
+	errs = append(errs, r.setEntitlements(t)...)
 	if t.Call != nil && *t.Call != "" && *t.Call != "build" {
 		errs = append(errs, &attrError{attr: "call", err: fmt.Errorf("call %q: orch build runs builds only; use call = \"build\" or leave it unset", *t.Call)})
 	}
@@ -208,18 +174,79 @@ func newRequest(t *config.Target, contexts *contextSession) (_ *request, err err
 			errs = append(errs, &attrError{attr: "attest", err: err})
 		}
 	}
-	if err := r.setSecrets(t); err != nil {
+	for _, err := range r.setSecrets(t) {
 		errs = append(errs, &attrError{attr: "secret", err: err})
 	}
 	if err := r.setSSH(t); err != nil {
 		errs = append(errs, &attrError{attr: "ssh", err: err})
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
 	r.cacheImports = cacheEntries(t, t.CacheFrom, "src")
 	r.cacheExports = cacheEntries(t, t.CacheTo, "dest")
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// setNetwork reads network: default, none or host (which needs the
+// network.host entitlement).
+func (r *request) setNetwork(t *config.Target) error {
+	if t.NetworkMode == nil {
+		return nil
+	}
+	switch n := *t.NetworkMode; n {
+	case "", "default":
+	case "none", "host":
+		r.attrs["force-network-mode"] = n
+		if n == "host" {
+			r.entitlements = append(r.entitlements, string(entitlements.EntitlementNetworkHost))
+		}
+	default:
+		return &attrError{attr: "network", err: fmt.Errorf("network %q: want default, none or host", n)}
+	}
+	return nil
+}
+
+// setShmSize reads shm-size as docker does ("64m", "1g", bytes).
+func (r *request) setShmSize(t *config.Target) error {
+	if t.ShmSize == nil || *t.ShmSize == "" {
+		return nil
+	}
+	n, err := units.RAMInBytes(*t.ShmSize)
+	if err != nil {
+		return &attrError{attr: "shm-size", err: fmt.Errorf("shm-size %q: %w", *t.ShmSize, err)}
+	}
+	r.attrs["shm-size"] = strconv.FormatInt(n, 10)
+	return nil
+}
+
+// setUlimits checks every ulimit ("nofile=1024:2048") and passes them on.
+func (r *request) setUlimits(t *config.Target) []error {
+	if len(t.Ulimits) == 0 {
+		return nil
+	}
+	var errs []error
+	for _, u := range t.Ulimits {
+		if _, err := units.ParseUlimit(u); err != nil {
+			errs = append(errs, &attrError{attr: "ulimits", err: fmt.Errorf("ulimits: %w", err)})
+		}
+	}
+	r.attrs["ulimit"] = strings.Join(t.Ulimits, ",")
+	return errs
+}
+
+// setEntitlements allows the entitlements orch passes to BuildKit.
+func (r *request) setEntitlements(t *config.Target) []error {
+	var errs []error
+	for _, e := range t.Entitlements {
+		switch e {
+		case "network.host", "security.insecure", "device":
+			r.entitlements = append(r.entitlements, e)
+		default:
+			errs = append(errs, &attrError{attr: "entitlements", err: fmt.Errorf("entitlement %q: orch supports network.host, security.insecure and device", e)})
+		}
+	}
+	return errs
 }
 
 // setContext sets the main build context and the Dockerfile. A local
@@ -264,10 +291,11 @@ func (r *request) setContext(t *config.Target, contexts *contextSession) error {
 		}
 		r.inputs["context"] = def
 		if t.DockerfileInline == nil {
-			if _, err := os.Stat(df); err != nil {
-				return &attrError{attr: "dockerfile", err: fmt.Errorf("dockerfile: %w", err)}
+			real, err := dockerfilePath(df)
+			if err != nil {
+				return &attrError{attr: "dockerfile", err: err}
 			}
-			dfDir := filepath.Dir(df)
+			dfDir := filepath.Dir(real)
 			dfName := localName("dockerfile", dfDir)
 			dfs, err := fsutil.NewFS(dfDir)
 			if err != nil {
@@ -287,7 +315,7 @@ func (r *request) setContext(t *config.Target, contexts *contextSession) error {
 				r.mounts[dfName] = dfs
 			}
 			r.attrs["dockerfilekey"] = dfName
-			r.attrs["filename"] = filepath.Base(df)
+			r.attrs["filename"] = filepath.Base(real)
 			r.dockerfile = df
 			return nil
 		}
@@ -311,6 +339,38 @@ func (r *request) setContext(t *config.Target, contexts *contextSession) error {
 	r.attrs["filename"] = "Dockerfile"
 	r.dockerfile = "dockerfile-inline"
 	return nil
+}
+
+// dockerfilePath returns the file the Dockerfile path df names: df itself
+// or, when df is a symlink or passes through one, the file it leads to. It
+// must be a regular file. The Dockerfile reaches BuildKit through a mount
+// of its own directory, so the file a link leads to may lie outside the
+// context, as a `dockerfile` path outside the context may (bake allows
+// both); only the Dockerfile and its .dockerignore are read from that
+// directory.
+func dockerfilePath(df string) (string, error) {
+	real, err := filepath.EvalSymlinks(df)
+	if err != nil {
+		if fi, lerr := os.Lstat(df); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+			to, _ := os.Readlink(df)
+			return "", fmt.Errorf("dockerfile %s is a symlink to %s, which does not exist", df, to)
+		}
+		if _, serr := os.Stat(df); serr != nil {
+			err = serr
+		}
+		return "", fmt.Errorf("dockerfile: %w", err)
+	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		return "", fmt.Errorf("dockerfile: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		if real != filepath.Clean(df) {
+			return "", fmt.Errorf("dockerfile %s leads to %s, which is %s, not a file", df, real, fileKind(fi.Mode()))
+		}
+		return "", fmt.Errorf("dockerfile %s is %s, not a file", df, fileKind(fi.Mode()))
+	}
+	return real, nil
 }
 
 // setNamedContext handles one entry of `contexts`.
@@ -410,53 +470,6 @@ func (r *request) setAttest(a config.Entry) error {
 		}
 	}
 	r.attrs["attest:"+a.Type] = strings.Join(kv, ",")
-	return nil
-}
-
-// setSecrets attaches a secret provider for the target's secrets: files or
-// environment variables, read by orch and served through the session. The
-// values never appear in the image or in any output orch prints.
-func (r *request) setSecrets(t *config.Target) error {
-	if len(t.Secrets) == 0 {
-		return nil
-	}
-	var srcs []secretsprovider.Source
-	for _, s := range t.Secrets {
-		src := secretsprovider.Source{ID: s.Attrs["id"], Env: s.Attrs["env"]}
-		file := s.Attrs["src"]
-		if file == "" {
-			file = s.Attrs["source"]
-		}
-		if file != "" {
-			src.FilePath = localPath(t, file)
-		}
-		if typ := s.Attrs["type"]; typ == "env" && src.Env == "" {
-			src.Env, src.FilePath = file, ""
-			if src.Env == "" {
-				src.Env = src.ID
-			}
-		}
-		if src.ID == "" {
-			return fmt.Errorf("secret %v: set id", s.Attrs)
-		}
-		if src.FilePath == "" && src.Env == "" {
-			// As with buildx: an id alone names an environment variable.
-			src.Env = src.ID
-		}
-		if src.FilePath != "" {
-			if _, err := os.Stat(src.FilePath); err != nil {
-				return fmt.Errorf("secret %s: %w", src.ID, err)
-			}
-		} else if _, ok := os.LookupEnv(src.Env); !ok {
-			return fmt.Errorf("secret %s: environment variable %s is not set", src.ID, src.Env)
-		}
-		srcs = append(srcs, src)
-	}
-	store, err := secretsprovider.NewStore(srcs)
-	if err != nil {
-		return fmt.Errorf("secrets: %w", err)
-	}
-	r.session = append(r.session, secretsprovider.NewSecretProvider(store))
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"slices"
@@ -26,7 +27,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/orch-build/orch/config"
 	"github.com/orch-build/orch/graph"
+	"github.com/orch-build/orch/internal/fserr"
 	"github.com/orch-build/orch/runner"
 	"github.com/orch-build/orch/runner/dest"
 )
@@ -234,10 +237,11 @@ func (s *Solver) solve(ctx context.Context, job runner.Job) (*runner.Result, err
 	}
 	if exported {
 		if err := s.export(ctx, req, job, annotations, prog, res); err != nil {
-			return nil, err
+			return nil, localCause(t, req, err)
 		}
 	}
 	res.Cached, res.Total = prog.counts()
+	res.Warnings = prog.warningTexts(req)
 	ok = true
 	return res, nil
 }
@@ -270,9 +274,105 @@ func (s *Solver) export(ctx context.Context, req *request, job runner.Job, annot
 	return nil
 }
 
+// localCause explains a failed export by what went wrong on this machine,
+// when that is known by type rather than by BuildKit's words: a write of
+// orch's own that hit a full or read-only file system (fserr.Explain), a
+// stream BuildKit wrote into through the session that failed the same way
+// (BuildKit reports it only as the stream ending), or, for a directory it
+// wrote through the session, a local destination whose file system is
+// (still) full. A failed build step, and a failure a retry may fix, keep
+// their own error.
+func localCause(t *config.Target, req *request, err error) error {
+	if explained := fserr.Explain("", err); explained != err {
+		return fmt.Errorf("target %q: %w", t.Name, explained)
+	}
+	var step *runner.StepError
+	if errors.As(err, &step) || runner.IsTransient(err) {
+		return err
+	}
+	if werr := req.streams.fault(); werr != nil {
+		return fmt.Errorf("target %q: %w", t.Name, werr)
+	}
+	for _, o := range t.Outputs {
+		if o.Local() {
+			if full := fserr.Full(localPath(t, o.Dest)); full != nil {
+				return fmt.Errorf("target %q: %w", t.Name, full)
+			}
+		}
+	}
+	return err
+}
+
+// streamFaults keeps the first write to an export stream that failed
+// because of its file system, for localCause.
+type streamFaults struct {
+	mu  sync.Mutex
+	err error
+}
+
+// note records err when it is a full or read-only file system.
+func (f *streamFaults) note(err error) {
+	if fe := fserr.Explain("", err); fe != err {
+		f.mu.Lock()
+		if f.err == nil {
+			f.err = fe
+		}
+		f.mu.Unlock()
+	}
+}
+
+func (f *streamFaults) fault() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
+// watch makes every stream export of exports report its write errors to f.
+func (f *streamFaults) watch(exports []client.ExportEntry) []client.ExportEntry {
+	out := slices.Clone(exports)
+	for i, e := range out {
+		if e.Output == nil {
+			continue
+		}
+		open := e.Output
+		out[i].Output = func(m map[string]string) (io.WriteCloser, error) {
+			w, err := open(m)
+			if err != nil {
+				f.note(err)
+				return nil, err
+			}
+			return &watchedWriter{w: w, faults: f}, nil
+		}
+	}
+	return out
+}
+
+// watchedWriter passes writes through and notes their errors.
+type watchedWriter struct {
+	w      io.WriteCloser
+	faults *streamFaults
+}
+
+func (w *watchedWriter) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	if err != nil {
+		w.faults.note(err)
+	}
+	return n, err
+}
+
+func (w *watchedWriter) Close() error {
+	err := w.w.Close()
+	if err != nil {
+		w.faults.note(err)
+	}
+	return err
+}
+
 // solveOpt is the part of a client.SolveOpt common to both kinds of build.
 func (s *Solver) solveOpt(req *request, exports []client.ExportEntry) client.SolveOpt {
 	attachables := append([]session.Attachable{req.auth}, req.session...)
+	exports = req.streams.watch(exports)
 	return client.SolveOpt{
 		// The daemon reads build-wide settings such as attest:provenance
 		// from the outer request, as buildx passes them; the client also

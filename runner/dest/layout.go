@@ -18,6 +18,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/orch-build/orch/config"
+	"github.com/orch-build/orch/internal/fserr"
 )
 
 // ErrLayoutBusy is returned when another orch run holds the lock of an OCI
@@ -106,14 +107,17 @@ func (ls *layouts) close() {
 // drops when the process ends, so a crashed run never leaves a stale lock.
 func (l *layout) acquire() error {
 	if err := l.dirs.mkdirAll(filepath.Dir(l.path)); err != nil {
-		return err
+		return fserr.Explain(filepath.Dir(l.path), err)
 	}
 	p := lockPath(l.path)
 	for {
 		f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o644)
 		if err != nil {
 			l.dirs.removeCreated()
-			return fmt.Errorf("lock: %w", err)
+			// A read-only or full file system is the machine's
+			// problem, not the file's: fserr words it, and the CLI
+			// exits 1 for it.
+			return fmt.Errorf("lock: %w", fserr.Explain(p, err))
 		}
 		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 			raw, _ := os.ReadFile(p)
