@@ -77,9 +77,10 @@ type writer struct {
 
 // checkDestinations reports every local path (or stdout) written by more
 // than one output of the exported nodes, one ConflictError per path, and
-// every destination inside another one, one NestingError per inner path;
-// each sorted by path. Paths are compared in the form canonical gives
-// them. Nodes that are not exported write nothing.
+// every destination inside another one where it may not be (mayNest), one
+// NestingError per inner path; each sorted by path. Paths are compared in
+// the form canonical gives them. Nodes that are not exported write
+// nothing.
 func checkDestinations(nodes []*pending, canonical Canonicalizer) []error {
 	byPath := map[string][]writer{}
 	for _, n := range nodes {
@@ -113,10 +114,11 @@ func checkDestinations(nodes []*pending, canonical Canonicalizer) []error {
 		if path == stdoutDest {
 			continue
 		}
-		// The nearest enclosing destination is enough to name: the
-		// user moves one of the two, and a further one shows next run.
+		// The nearest enclosing destination it may not be inside is
+		// enough to name: the user moves one of the two, and a further
+		// one shows next run.
 		for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
-			if outer, ok := byPath[dir]; ok && dir != path {
+			if outer, ok := byPath[dir]; ok && dir != path && !mayNest(byPath[path], outer) {
 				errs = append(errs, &NestingError{
 					Inner: path, InnerWriters: describeWriters(path, byPath[path]),
 					Outer: dir, OuterWriters: describeWriters(dir, outer),
@@ -129,6 +131,29 @@ func checkDestinations(nodes []*pending, canonical Canonicalizer) []error {
 		}
 	}
 	return errs
+}
+
+// mayNest decides whether the outputs writing inner may sit inside the
+// directory the outer writers write. It is the one place that allows
+// nesting: inside a local output's directory, because a local output keeps
+// what is there (runner/dest merges into it, as BuildKit's local exporter
+// does), so another output's directory or file there is like any other
+// file of the user's (bake's `output = ["."]` next to `dest=out/app.tar`).
+// An OCI layout is inside nothing: orch owns it whole, and the outer
+// output's files could land in it. Nothing is inside a file, nor inside a
+// layout, which orch replaces as a whole.
+func mayNest(inner, outer []writer) bool {
+	for _, w := range outer {
+		if w.kind != localDir {
+			return false
+		}
+	}
+	for _, w := range inner {
+		if w.kind == layoutDir {
+			return false
+		}
+	}
+	return true
 }
 
 // describeWriters turns the writers filed under path into Writers for an
@@ -193,9 +218,10 @@ func layoutNames(n *pending, o config.Output) []string {
 }
 
 // NestingError is a local destination inside another output's
-// destination. No such pair is safe: a local output's files and the inner
-// destination mix, an OCI layout is replaced as a whole (removing what was
-// put inside it), and a destination inside a file cannot be made at all.
+// destination where it may not be (see mayNest): an OCI layout inside any
+// other destination, where the outer output's files could land in it, or
+// anything inside a layout, which is replaced as a whole, or inside a
+// file, where it cannot be made at all.
 type NestingError struct {
 	// Inner and Outer are the two destinations, in canonical form.
 	Inner, Outer string

@@ -234,14 +234,35 @@ func TestDestinationConflicts(t *testing.T) {
 			),
 		},
 		{
-			name: "everything inside the root",
+			name: "a layout inside the root",
 			targets: targets(
-				target("a", 1, outputs(out("local", "/"), out("tar", "/a.tar"))),
+				target("a", 1, outputs(out("local", "/"), out("oci", "/l", "tar", "false"))),
 			),
 			want: lines(
-				`destination conflict: /a.tar is inside /`,
-				`  orch.hcl:5: target "a" output 2 (tar:/a.tar)`,
+				`destination conflict: /l is inside /`,
+				`  orch.hcl:5: target "a" output 2 (oci-layout:/l)`,
 				`  orch.hcl:5: target "a" output 1 (local:/)`,
+			),
+		},
+		{
+			name: "directories and files inside a local directory, which keeps what is there",
+			targets: targets(
+				target("bin", 1, outputs(out("local", "/w/project"))),
+				target("docs", 10, outputs(out("local", "/w/project/docs"), out("tar", "/w/project/dist/app.tar"))),
+				target("deep", 20, outputs(out("local", "/w/project/docs/api"))),
+			),
+		},
+		{
+			name: "a layout inside a local directory inside a local directory, against the nearest",
+			targets: targets(
+				target("bin", 1, outputs(out("local", "/w/project"))),
+				target("docs", 10, outputs(out("local", "/w/project/docs"))),
+				target("img", 20, outputs(out("oci", "/w/project/docs/img", "tar", "false"))),
+			),
+			want: lines(
+				`destination conflict: /w/project/docs/img is inside /w/project/docs`,
+				`  orch.hcl:24: target "img" output 1 (oci-layout:/w/project/docs/img)`,
+				`  orch.hcl:14: target "docs" output 1 (local:/w/project/docs)`,
 			),
 		},
 		{
