@@ -5,22 +5,17 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
-	"errors"
-	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/moby/buildkit/client/connhelper"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/orch-build/orch/graph"
 	"github.com/orch-build/orch/internal/testbed"
@@ -183,29 +178,6 @@ RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo agent > /ssh
 	raw, err := os.ReadFile(p.path("out/ssh"))
 	if err != nil || strings.TrimSpace(string(raw)) != "agent" {
 		t.Errorf("ssh agent not forwarded into RUN: %q, %v", raw, err)
-	}
-}
-
-// TestBuilderGoneIsTransient: a builder that went away is worth a retry; a
-// failing step or a bad request is not.
-func TestBuilderGoneIsTransient(t *testing.T) {
-	tests := []struct {
-		name string
-		err  error
-		want bool
-	}{
-		{"grpc unavailable", fmt.Errorf("solve: %w", status.Error(codes.Unavailable, "connection error: desc = \"transport: Error while dialing\"")), true},
-		{"refused", fmt.Errorf("dial: %w", syscall.ECONNREFUSED), true},
-		{"reset", fmt.Errorf("read: %w", syscall.ECONNRESET), true},
-		{"invalid argument", status.Error(codes.InvalidArgument, "bad attr"), false},
-		{"plain", errors.New("dockerfile parse error"), false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := builderGone(tt.err); got != tt.want {
-				t.Errorf("builderGone(%v) = %v, want %v", tt.err, got, tt.want)
-			}
-		})
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
@@ -23,9 +22,6 @@ import (
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/progress/progresswriter"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/orch-build/orch/config"
 	"github.com/orch-build/orch/graph"
@@ -186,17 +182,10 @@ type link struct {
 // re-importing; its exports run in a second build of the same request,
 // which BuildKit deduplicates against the first.
 //
-// An error that says the builder went away (the connection dropped or
-// was refused) is marked transient, so --retries tries the target again.
+// Errors keep their types and gRPC codes, so that runner.IsTransient tells
+// a builder that went away (gRPC Unavailable, a refused or reset
+// connection) from a step that failed; the adapter marks nothing itself.
 func (s *Solver) Solve(ctx context.Context, job runner.Job) (*runner.Result, error) {
-	res, err := s.solve(ctx, job)
-	if err != nil && ctx.Err() == nil && builderGone(err) {
-		err = runner.Transient(err)
-	}
-	return res, err
-}
-
-func (s *Solver) solve(ctx context.Context, job runner.Job) (*runner.Result, error) {
 	t := job.Node.Target
 	req, err := newRequest(t, s.contexts)
 	if err != nil {
@@ -583,15 +572,4 @@ func decodeExporterResponse(resp map[string]string) map[string]any {
 		out[k] = raw
 	}
 	return out
-}
-
-// builderGone reports whether err means the builder could not be reached
-// or dropped the connection: gRPC's Unavailable, or a refused or reset
-// connection.
-func builderGone(err error) bool {
-	var st interface{ GRPCStatus() *status.Status }
-	if errors.As(err, &st) && st.GRPCStatus().Code() == codes.Unavailable {
-		return true
-	}
-	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
 }
