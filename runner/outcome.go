@@ -33,9 +33,17 @@ func (s Status) Succeeded() bool { return s == StatusBuilt || s == StatusCached 
 // Attempt is one call of Solver.Solve for a target.
 type Attempt struct {
 	// Number counts from 1.
-	Number   int
+	Number int
+	// Queued is when the attempt began to wait for a slot; Started is when
+	// it got one and the solve began.
+	Queued   time.Time
 	Started  time.Time
 	Duration time.Duration
+	// Phases marks where the attempt went past PhaseSolve (see Phase), as
+	// the solver reported it.
+	Phases []PhaseMark
+	// Steps are the build steps the solver reported for the attempt.
+	Steps []Step
 	// Err is nil for the attempt that succeeded.
 	Err error
 	// Transient reports whether Err was classified as retryable.
@@ -54,14 +62,20 @@ type Outcome struct {
 	// because another one needs it.
 	Exported bool
 	// Dependencies names the nodes this one waited for, in plan order,
-	// each once.
+	// each once. Links are those of them whose result it builds on (a
+	// `target:` context, graph.DataEdge); the others are order-only
+	// (depends_on).
 	Dependencies []string
+	Links        []string
 	Status       Status
 	// Reason explains a skipped or cancelled status, e.g.
 	// "dependency base failed" or "interrupted".
 	Reason string
 	// BlockedBy names the failed target at the root of a skip.
 	BlockedBy string
+	// Ready is when every dependency had finished, so the node could
+	// queue for a slot or be skipped; Finished is when it got its status.
+	Ready, Finished time.Time
 	// Started is when the first attempt got its slot (zero if none did);
 	// Duration runs from there to the end of the last attempt.
 	Started  time.Time

@@ -43,6 +43,9 @@ type (
 		BlockedBy       string        `json:"blocked_by,omitempty"`
 		Exported        bool          `json:"exported"`
 		Dependencies    []string      `json:"dependencies"`
+		Links           []string      `json:"links,omitempty"`
+		Ready           *time.Time    `json:"ready,omitempty"`
+		Finished        *time.Time    `json:"finished,omitempty"`
 		Started         *time.Time    `json:"started,omitempty"`
 		DurationSeconds float64       `json:"duration_seconds"`
 		Steps           *stepsJSON    `json:"steps,omitempty"`
@@ -57,12 +60,26 @@ type (
 		Total  int `json:"total"`
 	}
 	attemptJSON struct {
-		Number            int       `json:"number"`
-		Started           time.Time `json:"started"`
-		DurationSeconds   float64   `json:"duration_seconds"`
-		Error             string    `json:"error,omitempty"`
-		Transient         bool      `json:"transient"`
-		RetryAfterSeconds float64   `json:"retry_after_seconds,omitempty"`
+		Number            int             `json:"number"`
+		Queued            *time.Time      `json:"queued,omitempty"`
+		Started           time.Time       `json:"started"`
+		DurationSeconds   float64         `json:"duration_seconds"`
+		Phases            []phaseJSON     `json:"phases,omitempty"`
+		Steps             []buildStepJSON `json:"steps,omitempty"`
+		Error             string          `json:"error,omitempty"`
+		Transient         bool            `json:"transient"`
+		RetryAfterSeconds float64         `json:"retry_after_seconds,omitempty"`
+	}
+	phaseJSON struct {
+		Phase   Phase     `json:"phase"`
+		Started time.Time `json:"started"`
+	}
+	buildStepJSON struct {
+		Name      string     `json:"name"`
+		Started   time.Time  `json:"started"`
+		Completed *time.Time `json:"completed,omitempty"`
+		Cached    bool       `json:"cached"`
+		Error     string     `json:"error,omitempty"`
 	}
 	errorJSON struct {
 		Message string   `json:"message"`
@@ -115,14 +132,14 @@ func targetToJSON(o *Outcome) targetJSON {
 		BlockedBy:       o.BlockedBy,
 		Exported:        o.Exported,
 		Dependencies:    nonNil(o.Dependencies),
+		Links:           o.Links,
+		Ready:           optionalTime(o.Ready),
+		Finished:        optionalTime(o.Finished),
+		Started:         optionalTime(o.Started),
 		DurationSeconds: seconds(o.Duration),
 		Destinations:    []string{},
 		Attempts:        make([]attemptJSON, len(o.Attempts)),
 		LogFile:         o.LogFile,
-	}
-	if !o.Started.IsZero() {
-		started := o.Started.UTC()
-		t.Started = &started
 	}
 	if res := o.Result; res != nil {
 		if res.Total > 0 {
@@ -134,7 +151,10 @@ func targetToJSON(o *Outcome) targetJSON {
 	for k, a := range o.Attempts {
 		t.Attempts[k] = attemptJSON{
 			Number:            a.Number,
+			Queued:            optionalTime(a.Queued),
 			Started:           a.Started.UTC(),
+			Phases:            phasesToJSON(a.Phases),
+			Steps:             stepsToJSON(a.Steps),
 			DurationSeconds:   seconds(a.Duration),
 			Transient:         a.Transient,
 			RetryAfterSeconds: seconds(a.RetryAfter),
@@ -153,6 +173,31 @@ func targetToJSON(o *Outcome) targetJSON {
 		}
 	}
 	return t
+}
+
+func phasesToJSON(marks []PhaseMark) []phaseJSON {
+	var out []phaseJSON
+	for _, m := range marks {
+		out = append(out, phaseJSON{Phase: m.Phase, Started: m.Started.UTC()})
+	}
+	return out
+}
+
+func stepsToJSON(steps []Step) []buildStepJSON {
+	var out []buildStepJSON
+	for _, s := range steps {
+		out = append(out, buildStepJSON{Name: s.Name, Started: s.Started.UTC(), Completed: optionalTime(s.Completed), Cached: s.Cached, Error: s.Error})
+	}
+	return out
+}
+
+// optionalTime is nil for the zero time, so that it is left out.
+func optionalTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 // seconds renders d in seconds with millisecond precision.

@@ -185,7 +185,7 @@ func newRun(ctx context.Context, plan *graph.Plan, solver Solver, opts Options) 
 		for k, p := range r.parents[i] {
 			deps[k] = plan.Nodes[p].Name
 		}
-		r.outcomes[i] = Outcome{Index: i, Name: node.Name, Exported: node.Export, Dependencies: deps}
+		r.outcomes[i] = Outcome{Index: i, Name: node.Name, Exported: node.Export, Dependencies: deps, Links: links(plan, node)}
 	}
 	return r
 }
@@ -200,6 +200,7 @@ func (r *run) runNode(i int) error {
 		<-r.done[p]
 	}
 	out := &r.outcomes[i]
+	out.Ready = r.opts.Now()
 	log, err := openNodeLog(r.opts.LogDir, out.Name)
 	if err != nil {
 		r.warn(fmt.Sprintf("target %s: %v", out.Name, err))
@@ -280,6 +281,7 @@ func (r *run) build(i int, log *nodeLog) {
 	// out.Err keeps the last attempt's error, if there was one.
 	cancelled := func() { out.Status, out.Reason = StatusCancelled, r.cancelReason() }
 	for attempt := 1; ; attempt++ {
+		queued := r.opts.Now()
 		select {
 		case r.slots <- struct{}{}:
 		case <-r.ctx.Done():
@@ -292,17 +294,18 @@ func (r *run) build(i int, log *nodeLog) {
 			cancelled()
 			return
 		}
-		a := Attempt{Number: attempt, Started: r.opts.Now()}
+		a := Attempt{Number: attempt, Queued: queued, Started: r.opts.Now()}
 		if attempt == 1 {
 			out.Started = a.Started
 			r.emit(Event{Kind: NodeStarted, Index: i, Name: node.Name})
 		}
 		r.emit(Event{Kind: AttemptStarted, Index: i, Name: node.Name, Attempt: a})
 		log.note("attempt %d started", attempt)
-		job.Attempt = attempt
+		job.Attempt, job.timeline = attempt, newTimeline(r.opts.Now)
 		res, err := r.solver.Solve(r.ctx, job)
 		<-r.slots
 		end := r.opts.Now()
+		a.Phases, a.Steps = job.timeline.close()
 		a.Duration = end.Sub(a.Started)
 		out.Duration = end.Sub(out.Started)
 
@@ -362,6 +365,7 @@ func (r *run) recordAttempt(i int, a Attempt) {
 // last dependent is done.
 func (r *run) finish(i int) {
 	out := &r.outcomes[i]
+	out.Finished = r.opts.Now()
 	r.emit(Event{Kind: NodeFinished, Index: i, Name: out.Name, Outcome: out})
 	// Read before close: afterwards dependents may count pending down to
 	// zero and release the result themselves.
@@ -375,6 +379,19 @@ func (r *run) finish(i int) {
 			r.release(p)
 		}
 	}
+}
+
+// links names the parents node builds on through data edges, each once,
+// in plan order.
+func links(plan *graph.Plan, node *graph.Node) []string {
+	var names []string
+	for _, e := range node.Deps {
+		// Deps are sorted by To, so a parent's edges are adjacent.
+		if name := plan.Nodes[e.To].Name; e.Kind == graph.DataEdge && (len(names) == 0 || names[len(names)-1] != name) {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 func (r *run) release(i int) {

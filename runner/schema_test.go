@@ -119,6 +119,7 @@ func TestSchemaInSync(t *testing.T) {
 var (
 	timeType   = reflect.TypeFor[time.Time]()
 	statusType = reflect.TypeFor[Status]()
+	phaseType  = reflect.TypeFor[Phase]()
 )
 
 func checkSync(t *testing.T, root, s map[string]any, typ reflect.Type, path string) {
@@ -146,6 +147,14 @@ func checkSync(t *testing.T, root, s map[string]any, typ reflect.Type, path stri
 		}
 		if diff := cmp.Diff(want, s["enum"]); diff != "" {
 			t.Errorf("%s: status enum (-Go +schema):\n%s", path, diff)
+		}
+	case typ == phaseType:
+		var want []any
+		for _, p := range Phases {
+			want = append(want, string(p))
+		}
+		if diff := cmp.Diff(want, s["enum"]); diff != "" {
+			t.Errorf("%s: phase enum (-Go +schema):\n%s", path, diff)
 		}
 	case typ.Kind() == reflect.Pointer:
 		checkSync(t, root, s, typ.Elem(), path)

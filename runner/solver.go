@@ -38,6 +38,9 @@ type Job struct {
 	// for concurrent use, and the runner copies it into the target's file
 	// under Options.LogDir and keeps its last lines for the summary.
 	Log io.Writer
+
+	// timeline receives StartPhase and RecordSteps for this attempt.
+	timeline *timeline
 }
 
 // Result is what a successful solve produced.
