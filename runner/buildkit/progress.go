@@ -73,10 +73,19 @@ func (s *Solver) newProgress(ctx context.Context, job runner.Job) *progress {
 
 // channel returns a status channel for one build; the build closes it.
 func (p *progress) channel() chan *client.SolveStatus {
+	ch, _ := p.trackedChannel()
+	return ch
+}
+
+// trackedChannel is channel with a second channel that is closed once
+// every status of the build has been recorded.
+func (p *progress) trackedChannel() (chan *client.SolveStatus, <-chan struct{}) {
 	ch := make(chan *client.SolveStatus)
+	done := make(chan struct{})
 	p.forwarders.Add(1)
 	go func() {
 		defer p.forwarders.Done()
+		defer close(done)
 		for st := range ch {
 			p.record(st)
 			p.mu.Lock()
@@ -87,7 +96,7 @@ func (p *progress) channel() chan *client.SolveStatus {
 			p.solver.display(p.name, st)
 		}
 	}()
-	return ch
+	return ch, done
 }
 
 // close ends the node's plain log. Builds that outlive the Solve call (a
@@ -163,6 +172,26 @@ func (p *progress) warningTexts(req *request) []string {
 			text = file + ": " + text
 		}
 		out = append(out, text)
+	}
+	return out
+}
+
+// steps returns the vertices that started, in the order first reported,
+// with the daemon's times, for the run report's timeline.
+func (p *progress) steps() []runner.Step {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []runner.Step
+	for _, d := range p.order {
+		v := p.vertices[d]
+		if v.Started == nil {
+			continue
+		}
+		s := runner.Step{Name: v.Name, Started: *v.Started, Cached: v.Cached, Error: v.Error}
+		if v.Completed != nil {
+			s.Completed = *v.Completed
+		}
+		out = append(out, s)
 	}
 	return out
 }

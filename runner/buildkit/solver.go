@@ -23,6 +23,8 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/progress/progresswriter"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/orch-build/orch/config"
 	"github.com/orch-build/orch/graph"
 	"github.com/orch-build/orch/internal/fserr"
@@ -205,6 +207,8 @@ func (s *Solver) Solve(ctx context.Context, job runner.Job) (*runner.Result, err
 
 	prog := s.newProgress(ctx, job)
 	defer prog.close()
+	// The report's timeline gets the attempt's steps however it ends.
+	defer func() { job.RecordSteps(prog.steps()) }()
 
 	res := &runner.Result{}
 	ok := false
@@ -248,15 +252,29 @@ func (s *Solver) export(ctx context.Context, req *request, job runner.Job, annot
 		return fmt.Errorf("target %q: %w", t.Name, err)
 	}
 	freq := frontendRequest(req)
+	status, statusDone := prog.trackedChannel()
 	resp, err := s.c.Build(ctx, s.solveOpt(req, exportEntries(e, annotations)), "orch", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
-		return c.Solve(ctx, freq)
-	}, prog.channel())
+		res, err := c.Solve(ctx, freq)
+		if err != nil {
+			return nil, err
+		}
+		// The frontend's result is lazy: evaluating it here runs the
+		// steps, so that what follows the return is the export alone.
+		if err := evaluate(ctx, res); err != nil {
+			return nil, err
+		}
+		job.StartPhase(runner.PhaseExport)
+		return res, nil
+	}, status)
+	// The steps' last records (the export's among them) are in.
+	<-statusDone
 	if err != nil {
 		e.Abort()
 		return fmt.Errorf("target %q: %w", t.Name, prog.stepError(req, err))
 	}
 	res.Digest = resp.ExporterResponse[exptypes.ExporterImageDigestKey]
 	res.Metadata = decodeExporterResponse(resp.ExporterResponse)
+	job.StartPhase(runner.PhasePush)
 	if res.Destinations, err = s.dests.Commit(ctx, e); err != nil {
 		return fmt.Errorf("target %q: %w", t.Name, err)
 	}
@@ -464,18 +482,26 @@ func (s *Solver) hold(ctx context.Context, name string, req *request, prog *prog
 	}
 }
 
+// evaluate solves every reference of a frontend result, the platforms of
+// a multi-platform result at once.
+func evaluate(ctx context.Context, res *gateway.Result) error {
+	g, ctx := errgroup.WithContext(ctx)
+	_ = res.EachRef(func(ref gateway.Reference) error {
+		if ref != nil {
+			g.Go(func() error { return ref.Evaluate(ctx) })
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
 // toLink evaluates a frontend result and captures it for `target:` children.
 func toLink(ctx context.Context, res *gateway.Result) (*link, error) {
 	l := &link{meta: maps.Clone(res.Metadata), platforms: map[string]*pb.Definition{}}
-	err := res.EachRef(func(ref gateway.Reference) error {
-		if ref == nil {
-			return nil
-		}
-		return ref.Evaluate(ctx)
-	})
-	if err != nil {
+	if err := evaluate(ctx, res); err != nil {
 		return nil, err
 	}
+	var err error
 	for p, ref := range res.Refs {
 		if l.platforms[p], err = refDefinition(ctx, ref); err != nil {
 			return nil, err
