@@ -3,6 +3,7 @@ package testbed
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,4 +95,45 @@ func Screenshot(tb testing.TB, url, file string, width, height int) {
 	if st.Size() == 0 {
 		tb.Fatalf("chromium wrote an empty screenshot %s", file)
 	}
+}
+
+// DumpDOMRequests is DumpDOM that also returns the URL of every network
+// request the page made, from Chromium's own network log (--log-net-log):
+// each request job whose initiator is a document, which leaves out the
+// browser's background traffic (its initiator is "not an origin"). A page
+// that loads nothing from the network gives none.
+func DumpDOMRequests(tb testing.TB, url string) (string, []string) {
+	tb.Helper()
+	netlog := filepath.Join(tb.TempDir(), "netlog.json")
+	dom := string(Headless(tb, "--log-net-log="+netlog, "--dump-dom", url))
+	raw, err := os.ReadFile(netlog)
+	if err != nil {
+		tb.Fatalf("chromium wrote no network log: %v", err)
+	}
+	var log struct {
+		Constants struct {
+			LogEventTypes map[string]int `json:"logEventTypes"`
+		} `json:"constants"`
+		Events []struct {
+			Type   int `json:"type"`
+			Params struct {
+				URL       string `json:"url"`
+				Initiator string `json:"initiator"`
+			} `json:"params"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal(raw, &log); err != nil {
+		tb.Fatalf("chromium's network log: %v", err)
+	}
+	start, ok := log.Constants.LogEventTypes["URL_REQUEST_START_JOB"]
+	if !ok {
+		tb.Fatal("chromium's network log names no URL_REQUEST_START_JOB events")
+	}
+	var requests []string
+	for _, e := range log.Events {
+		if e.Type == start && e.Params.URL != "" && e.Params.Initiator != "not an origin" {
+			requests = append(requests, e.Params.URL)
+		}
+	}
+	return dom, requests
 }

@@ -1,11 +1,16 @@
 package testbed_test
 
 import (
+	"fmt"
 	"image/color"
 	"image/png"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/orch-build/orch/internal/testbed"
@@ -68,5 +73,33 @@ func TestChromiumHeadless(t *testing.T) {
 		if got := color.NRGBAModel.Convert(img.At(c.x, c.y)).(color.NRGBA); got != c.want {
 			t.Errorf("pixel (%d,%d) = %v, want %v", c.x, c.y, got, c.want)
 		}
+	}
+}
+
+// TestDumpDOMRequests: the network log sees a page's request to a local
+// server (which sees it too), and a page that loads nothing has none.
+func TestDumpDOMRequests(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	leaky := filepath.Join(dir, "leaky.html")
+	quiet := filepath.Join(dir, "quiet.html")
+	img := srv.URL + "/pixel.png"
+	if err := os.WriteFile(leaky, []byte(fmt.Sprintf(`<!doctype html><p>hi</p><img src="%s">`, img)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(quiet, []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, reqs := testbed.DumpDOMRequests(t, "file://"+leaky)
+	if !slices.Contains(reqs, img) || hits.Load() == 0 {
+		t.Errorf("requests %q (server saw %d), want %s among them", reqs, hits.Load(), img)
+	}
+	if dom, reqs := testbed.DumpDOMRequests(t, "file://"+quiet); len(reqs) != 0 || !strings.Contains(dom, "added by script") {
+		t.Errorf("a page that loads nothing made requests %q (DOM %d bytes)", reqs, len(dom))
 	}
 }

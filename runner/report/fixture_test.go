@@ -67,7 +67,8 @@ func fixtureReport(t testing.TB) *runner.Report {
 			c.Advance(700 * time.Millisecond)
 			return nil, &runner.StepError{
 				Step: "[broken 2/2] RUN make", File: "broken/Dockerfile", Line: 7,
-				LogTail: []string{"cc -c main.c", "main.c:3:1: error: expected ';'"},
+				// Build output is text, never markup.
+				LogTail: []string{"cc -c main.c", `main.c:3:1: error: expected ';' </pre><img src="http://203.0.113.9/x.png">`},
 				Err:     errors.New("exit code: 2"),
 			}
 		case name == "flaky" && job.Attempt == 1:
