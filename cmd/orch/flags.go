@@ -80,6 +80,8 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "junit", TakesFile: true, Usage: "write a JUnit XML report to `FILE`, one testcase per target"},
 		&cli.StringFlag{Name: "metadata-file", TakesFile: true, Usage: "write buildx-compatible build metadata to `FILE`"},
 		&cli.StringFlag{Name: "log-dir", TakesFile: true, Usage: "write one plain build log per target into `DIR`"},
+		&cli.StringFlag{Name: "report-html", TakesFile: true, Usage: "write the run as a self-contained HTML page to `FILE`: timeline, dependency graph, failures"},
+		&cli.StringFlag{Name: "trace", TakesFile: true, Usage: "write the run as a Chrome trace-event file to `FILE`, for Perfetto or chrome://tracing"},
 		&cli.StringFlag{Name: "list", Usage: "list targets or variables instead of building, as bake: `TYPE`[,format=json] (targets or variables)"},
 		boolFlag("print", "print the resolved targets instead of building (as orch print)"),
 	}
@@ -166,6 +168,8 @@ func buildOptions(c *cli.Context) (build.Options, error) {
 	opts.JUnit = c.String("junit")
 	opts.MetadataFile = c.String("metadata-file")
 	opts.LogDir = c.String("log-dir")
+	opts.ReportHTML = c.String("report-html")
+	opts.Trace = c.String("trace")
 	return opts, nil
 }
 

@@ -236,6 +236,7 @@ func (a *app) command(args []string) *cli.App {
 			a.graphCommand(),
 			a.builderCommand(),
 			a.schemaCommand(),
+			a.reportCommand(),
 			a.versionCommand(),
 		},
 		Action: func(c *cli.Context) error {

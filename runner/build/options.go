@@ -69,9 +69,12 @@ type Options struct {
 	// LogDir receives one plain log per target; created when missing.
 	LogDir string
 	// Report, JUnit and MetadataFile name the report files Run writes
-	// (JSON run report, JUnit XML, buildx's metadata); empty writes none.
-	// Missing parent directories are created before the build starts.
+	// (JSON run report, JUnit XML, buildx's metadata); ReportHTML and
+	// Trace the views of the run (a self-contained HTML page, a Chrome
+	// trace-event file; see runner/report). Empty writes none. Missing
+	// parent directories are created before the build starts.
 	Report, JUnit, MetadataFile string
+	ReportHTML, Trace           string
 	// Observer receives the runner's events, for displays and tests.
 	Observer runner.Observer
 	// OnCheck, when set, is called by Run once the check is done and
@@ -319,7 +322,7 @@ func (o Options) validate() error {
 	if err := o.Builder.Validate(); err != nil {
 		errs = append(errs, &optionError{sentinel: ErrInvalidOptions, err: err})
 	}
-	if err := prepareFileDirs(o.LogDir, o.Report, o.JUnit, o.MetadataFile); err != nil {
+	if err := prepareFileDirs(o); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -327,19 +330,20 @@ func (o Options) validate() error {
 
 // prepareFileDirs creates the log directory and the directory of every
 // report file, so a run never builds only to find it cannot write them.
-func prepareFileDirs(logDir string, files ...string) error {
+func prepareFileDirs(o Options) error {
 	var errs []error
-	if logDir != "" {
-		if err := os.MkdirAll(logDir, 0o755); err != nil {
+	if o.LogDir != "" {
+		if err := os.MkdirAll(o.LogDir, 0o755); err != nil {
 			errs = append(errs, invalid("--log-dir: %w", err))
 		}
 	}
-	for i, f := range files {
-		if f == "" {
+	for _, f := range reportFiles {
+		p := f.path(o)
+		if p == "" {
 			continue
 		}
-		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
-			errs = append(errs, invalid("%s: %w", reportFiles[i].option, err))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			errs = append(errs, invalid("%s: %w", f.option, err))
 		}
 	}
 	return errors.Join(errs...)

@@ -5,11 +5,16 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
 
 	"github.com/orch-build/orch/config"
 	"github.com/orch-build/orch/runner"
 	"github.com/orch-build/orch/runner/buildkit"
 	"github.com/orch-build/orch/runner/dest"
+	"github.com/orch-build/orch/runner/report"
+	"github.com/orch-build/orch/runner/telemetry"
 )
 
 // Result is what Run did.
@@ -28,18 +33,31 @@ type Result struct {
 var reportFiles = []struct {
 	option string
 	path   func(Options) string
-	write  func(*runner.Report, io.Writer) error
+	write  func(rep *runner.Report, path string, w io.Writer) error
 }{
-	{"--report", func(o Options) string { return o.Report }, (*runner.Report).WriteJSON},
-	{"--junit", func(o Options) string { return o.JUnit }, (*runner.Report).WriteJUnit},
-	{"--metadata-file", func(o Options) string { return o.MetadataFile }, (*runner.Report).WriteMetadata},
+	{"--report", func(o Options) string { return o.Report }, ignorePath((*runner.Report).WriteJSON)},
+	{"--junit", func(o Options) string { return o.JUnit }, ignorePath((*runner.Report).WriteJUnit)},
+	{"--metadata-file", func(o Options) string { return o.MetadataFile }, ignorePath((*runner.Report).WriteMetadata)},
+	{"--report-html", func(o Options) string { return o.ReportHTML }, writeHTML},
+	{"--trace", func(o Options) string { return o.Trace }, ignorePath(func(rep *runner.Report, w io.Writer) error { return report.WriteTrace(w, rep) })},
+}
+
+// writeHTML writes the HTML report for a page at path: its links to log
+// files are relative to the page's directory.
+func writeHTML(rep *runner.Report, path string, w io.Writer) error {
+	return report.WriteHTML(w, rep, report.HTMLOptions{Dir: filepath.Dir(path)})
+}
+
+// ignorePath adapts a writer that does not care where its file goes.
+func ignorePath(write func(*runner.Report, io.Writer) error) func(*runner.Report, string, io.Writer) error {
+	return func(rep *runner.Report, _ string, w io.Writer) error { return write(rep, w) }
 }
 
 // FileError is a report file Run could not write. The build itself has
 // run; the error wraps the cause.
 type FileError struct {
-	// Option names the option that named the file: "--report", "--junit"
-	// or "--metadata-file".
+	// Option names the option that named the file: "--report", "--junit",
+	// "--metadata-file", "--report-html" or "--trace".
 	Option string
 	Err    error
 }
@@ -82,6 +100,16 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return res, err
 	}
 
+	// With OTEL_EXPORTER_OTLP_ENDPOINT set, the run is traced: the
+	// builder's client is made with the run's context, whose span gives it
+	// the tracer provider, so BuildKit's spans join orch's trace.
+	tel, ctx, err := telemetry.FromEnv(ctx, os.Getenv, orchVersion())
+	if err != nil {
+		return res, invalid("%w", err)
+	}
+	if tel != nil {
+		defer func() { endTrace(ctx, tel, res.Report) }()
+	}
 	// The layouts are locked before a builder is contacted: a busy
 	// layout is refused before anything starts.
 	dests, err := dest.Open(ch.Plan, dest.Options{Stdout: opts.Stdout, RegistryJobs: opts.RegistryJobs})
@@ -109,12 +137,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	rep, runErr := runner.Run(ctx, ch.Plan, solver, runner.Options{
+	var run runner.Solver = solver
+	observer := opts.Observer
+	if tel != nil {
+		run, observer = tel.Solver(solver), runner.Observers(tel, opts.Observer)
+	}
+	rep, runErr := runner.Run(ctx, ch.Plan, run, runner.Options{
 		Jobs:      opts.Jobs,
 		KeepGoing: opts.KeepGoing,
 		Retries:   opts.Retries,
 		LogDir:    opts.LogDir,
-		Observer:  opts.Observer,
+		Observer:  observer,
 	})
 	if atomic != nil {
 		runErr = runner.Finish(ctx, atomic, rep, runErr)
@@ -127,6 +160,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return res, runErr
 	}
 	rep.Warnings = append(rep.Warnings, solver.Warnings()...)
+	if tel != nil {
+		// Sent before the report files are written, so that a collector
+		// that could not be reached is among the warnings.
+		if err := endTrace(ctx, tel, rep); err != nil {
+			rep.Warnings = append(rep.Warnings, err.Error())
+		}
+	}
 	return res, errors.Join(runErr, writeReports(opts, rep))
 }
 
@@ -153,6 +193,25 @@ func (c *Checked) exported() []*config.Target {
 	return out
 }
 
+// traceFlushTimeout bounds the wait for a collector at the end of a run.
+const traceFlushTimeout = 10 * time.Second
+
+// endTrace ends the run's trace once (later calls return nil) and sends
+// its spans, also after an interruption.
+func endTrace(ctx context.Context, tel *telemetry.Tracer, rep *runner.Report) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), traceFlushTimeout)
+	defer cancel()
+	return tel.End(ctx, rep)
+}
+
+// orchVersion is the module version orch was built as, for the trace.
+func orchVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+		return info.Main.Version
+	}
+	return "devel"
+}
+
 // unsupported refuses the overrides orch accepts for bake's sake but
 // cannot carry out yet. The check has applied them, so `orch print` and
 // `orch plan` show their effect.
@@ -174,7 +233,7 @@ func writeReports(opts Options, rep *runner.Report) error {
 	var errs []error
 	for _, f := range reportFiles {
 		if p := f.path(opts); p != "" {
-			err := runner.WriteFile(p, func(w io.Writer) error { return f.write(rep, w) })
+			err := runner.WriteFile(p, func(w io.Writer) error { return f.write(rep, p, w) })
 			if err != nil {
 				errs = append(errs, &FileError{Option: f.option, Err: err})
 			}
