@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -100,8 +101,16 @@ func StartBuildKit(tb testing.TB) *BuildKit {
 // such as TLS files. It is stopped when the test ends.
 func StartExtraBuildKit(tb testing.TB, addr string, extra ...string) *BuildKit {
 	tb.Helper()
+	return StartExtraBuildKitEnv(tb, nil, addr, extra...)
+}
+
+// StartExtraBuildKitEnv is StartExtraBuildKit with env ("KEY=VALUE")
+// added to the daemon's environment, such as the OTEL_* variables that
+// make it export its spans.
+func StartExtraBuildKitEnv(tb testing.TB, env []string, addr string, extra ...string) *BuildKit {
+	tb.Helper()
 	StartBuildKit(tb) // the same checks and skips
-	b, err := launchBuildKit(addr, extra...)
+	b, err := launchBuildKit(addr, env, extra...)
 	if err != nil {
 		tb.Fatalf("testbed: %v", err)
 	}
@@ -122,12 +131,12 @@ func startBuildKit() (*BuildKit, error) {
 		bkMissing = true
 		return nil, fmt.Errorf("buildkitd with the OCI worker needs root")
 	}
-	return launchBuildKit("")
+	return launchBuildKit("", nil)
 }
 
 // launchBuildKit starts a buildkitd on addr (default: a unix socket in its
 // directory) and waits until it accepts connections.
-func launchBuildKit(addr string, extra ...string) (*BuildKit, error) {
+func launchBuildKit(addr string, env []string, extra ...string) (*BuildKit, error) {
 	bin, err := Binary("buildkitd")
 	if err != nil {
 		return nil, err
@@ -160,7 +169,11 @@ func launchBuildKit(addr string, extra ...string) (*BuildKit, error) {
 	args := append([]string{bin,
 		"--config", cfgPath, "--root", b.Root, "--addr", b.Addr,
 		"--allow-insecure-entitlement=network.host", "--allow-insecure-entitlement=security.insecure"}, extra...)
-	p, err := startProcess("buildkitd", dir, b.LogPath, args...)
+	cmd := exec.Command(args[0], args[1:]...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
+	p, err := startCommand("buildkitd", dir, b.LogPath, cmd)
 	if err != nil {
 		return nil, err
 	}
