@@ -11,7 +11,7 @@ import (
 // The timeline's geometry, in pixels.
 const (
 	ganttLabelW = 210
-	ganttChartW = 1000
+	ganttChartW = 700
 	ganttNoteW  = 220
 	ganttRowH   = 16
 	ganttAxisH  = 20

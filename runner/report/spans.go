@@ -71,6 +71,11 @@ func Spans(o *runner.Outcome) (Span, bool) {
 	if start.IsZero() || end.IsZero() {
 		return Span{}, false
 	}
+	// The report rounds durations to the millisecond: an attempt may end
+	// a fraction after the target finished, and the target holds it.
+	for _, a := range o.Attempts {
+		end = later(end, a.Started.Add(a.Duration))
+	}
 	root := Span{Kind: SpanTarget, Name: o.Name, Start: start, End: later(start, end), Attrs: targetAttrs(o)}
 	for k := range o.Attempts {
 		a := &o.Attempts[k]

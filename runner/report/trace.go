@@ -35,8 +35,13 @@ const tracePid = 1
 // that ran in parallel cannot nest on one track, so those that overlap
 // an earlier one go to extra tracks right below the target's, named
 // "TARGET (parallel steps N)". Times are microseconds from the run's
-// start.
+// start. Like WriteHTML it reads what the JSON report holds, so the trace
+// of a run and the trace of its --report file are the same.
 func WriteTrace(w io.Writer, rep *runner.Report) error {
+	rep, err := fromJSON(rep)
+	if err != nil {
+		return err
+	}
 	t := &traceWriter{w: &errWriter{w: w}, origin: rep.Started}
 	io.WriteString(t.w, `{"displayTimeUnit":"ms","otherData":{"tool":"orch","status":`)
 	t.json(rep.Status())

@@ -25,7 +25,7 @@ func TestEnabled(t *testing.T) {
 func TestNewExporterProtocol(t *testing.T) {
 	env := map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/json"}
 	_, err := NewExporter(context.Background(), func(k string) string { return env[k] })
-	want := `OTEL_EXPORTER_OTLP_PROTOCOL "http/json": orch exports spans over grpc or http/protobuf`
+	want := `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL "http/json": orch exports spans over grpc or http/protobuf`
 	if err == nil || err.Error() != want {
 		t.Errorf("error %v, want %s", err, want)
 	}

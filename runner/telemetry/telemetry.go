@@ -48,9 +48,11 @@ func Enabled(getenv func(string) string) bool {
 // "http/protobuf". The exporter reads the endpoint, headers, TLS and
 // timeout settings from the environment itself.
 func NewExporter(ctx context.Context, getenv func(string) string) (sdktrace.SpanExporter, error) {
-	proto := getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+	name := "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+	proto := getenv(name)
 	if proto == "" {
-		proto = getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
+		name = "OTEL_EXPORTER_OTLP_PROTOCOL"
+		proto = getenv(name)
 	}
 	switch proto {
 	case "", "grpc":
@@ -58,7 +60,7 @@ func NewExporter(ctx context.Context, getenv func(string) string) (sdktrace.Span
 	case "http/protobuf":
 		return otlptracehttp.New(ctx)
 	default:
-		return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL %q: orch exports spans over grpc or http/protobuf", proto)
+		return nil, fmt.Errorf("%s %q: orch exports spans over grpc or http/protobuf", name, proto)
 	}
 }
 
