@@ -15,6 +15,7 @@ import (
 
 	"github.com/orch-build/orch/internal/testbed"
 	"github.com/orch-build/orch/runner"
+	runreport "github.com/orch-build/orch/runner/report"
 )
 
 // busyboxDockerfile starts an image with a shell; steps are appended.
@@ -87,10 +88,20 @@ RUN --mount=type=secret,id=file --mount=type=secret,id=env \
 	var report bytes.Buffer
 	_ = rep.WriteJSON(&report)
 	_ = rep.WriteSummary(&report)
+	// The views of the run, which carry its steps and their names.
+	if err := runreport.WriteHTML(&report, rep, runreport.HTMLOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := runreport.WriteTrace(&report, rep); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(report.String(), "--mount=type=secret,id=env") {
+		t.Error("the views do not show the step that used the secrets; the check below proves nothing")
+	}
 	everything.Write(report.Bytes())
 	for _, s := range []string{fileSecret, envSecret} {
 		if bytes.Contains(everything.Bytes(), []byte(s)) {
-			t.Errorf("secret %q leaked into the image, the logs or the report", s)
+			t.Errorf("secret %q leaked into the image, the logs, the report or its views", s)
 		}
 	}
 	if !strings.Contains(string(logs), "file=18 env=17") {
