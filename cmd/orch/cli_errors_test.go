@@ -63,6 +63,8 @@ func TestBuildReportDirs(t *testing.T) {
 		"--report":        p.path("missing/dir/report.json"),
 		"--junit":         p.path("other/junit.xml"),
 		"--metadata-file": p.path("meta/data/metadata.json"),
+		"--report-html":   p.path("views/html/report.html"),
+		"--trace":         p.path("views/trace/trace.json"),
 	}
 	args := p.args("--progress", "quiet", "--log-dir", p.path("logs/now"))
 	for flag, path := range files {

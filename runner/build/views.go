@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/orch-build/orch/runner"
@@ -19,7 +20,7 @@ var Views = map[string]string{"html": "--report-html", "trace": "--trace"}
 // Chrome trace-event file. An empty to or "-" writes to stdout; a page's
 // links to log files are then relative to the working directory, as the
 // report's relative log paths are. The file is replaced only once
-// complete.
+// complete; its directory is made when missing.
 func WriteView(view, from, to string, stdout io.Writer) error {
 	option, ok := Views[view]
 	if !ok {
@@ -45,6 +46,10 @@ func WriteView(view, from, to string, stdout io.Writer) error {
 	}
 	if strings.HasSuffix(to, string(os.PathSeparator)) {
 		return invalid("-o %s: name a file, not a directory", to)
+	}
+	// As for a build's report files, a missing directory is made.
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		return err
 	}
 	return runner.WriteFile(to, func(w io.Writer) error { return write(rep, to, w) })
 }
