@@ -141,21 +141,9 @@ func checkSync(t *testing.T, root, s map[string]any, typ reflect.Type, path stri
 			t.Errorf("%s: time field without format date-time", path)
 		}
 	case typ == statusType:
-		var want []any
-		for _, st := range Statuses {
-			want = append(want, string(st))
-		}
-		if diff := cmp.Diff(want, s["enum"]); diff != "" {
-			t.Errorf("%s: status enum (-Go +schema):\n%s", path, diff)
-		}
+		checkEnum(t, path, "status", Statuses, s["enum"])
 	case typ == phaseType:
-		var want []any
-		for _, p := range Phases {
-			want = append(want, string(p))
-		}
-		if diff := cmp.Diff(want, s["enum"]); diff != "" {
-			t.Errorf("%s: phase enum (-Go +schema):\n%s", path, diff)
-		}
+		checkEnum(t, path, "phase", Phases, s["enum"])
 	case typ.Kind() == reflect.Pointer:
 		checkSync(t, root, s, typ.Elem(), path)
 	case typ.Kind() == reflect.Slice:
@@ -208,5 +196,17 @@ func checkSync(t *testing.T, root, s map[string]any, typ reflect.Type, path stri
 		wantType("boolean")
 	default:
 		t.Errorf("%s: Go type %s has no schema mapping in this test", path, typ)
+	}
+}
+
+// checkEnum compares the Go values of a string type with a schema enum.
+func checkEnum[S ~string](t *testing.T, path, what string, values []S, enum any) {
+	t.Helper()
+	var want []any
+	for _, v := range values {
+		want = append(want, string(v))
+	}
+	if diff := cmp.Diff(want, enum); diff != "" {
+		t.Errorf("%s: %s enum (-Go +schema):\n%s", path, what, diff)
 	}
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"slices"
@@ -42,7 +43,10 @@ func WriteTrace(w io.Writer, rep *runner.Report) error {
 	if err != nil {
 		return err
 	}
-	t := &traceWriter{w: &errWriter{w: w}, origin: rep.Started}
+	// The file is made in memory and written at once: its size is that
+	// of the report, and one write has one error to return.
+	var buf bytes.Buffer
+	t := &traceWriter{w: &buf, origin: rep.Started}
 	io.WriteString(t.w, `{"displayTimeUnit":"ms","otherData":{"tool":"orch","status":`)
 	t.json(rep.Status())
 	io.WriteString(t.w, `,"started":`)
@@ -74,12 +78,17 @@ func WriteTrace(w io.Writer, rep *runner.Report) error {
 		}
 	}
 	io.WriteString(t.w, "\n]}\n")
-	return t.w.err
+	if t.err != nil {
+		return t.err
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
 }
 
 // traceWriter streams events, one a line.
 type traceWriter struct {
-	w      *errWriter
+	w      *bytes.Buffer
+	err    error // the first encoding error
 	origin time.Time
 	n      int
 }
@@ -153,26 +162,8 @@ func (t *traceWriter) event(e traceEvent) {
 
 func (t *traceWriter) json(v any) {
 	b, err := json.Marshal(v)
-	if err != nil && t.w.err == nil {
-		t.w.err = err
+	if err != nil && t.err == nil {
+		t.err = err
 	}
 	t.w.Write(b)
-}
-
-// errWriter remembers the first write error so the writers can print
-// freely and report it once.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(p)
-	if err != nil {
-		e.err = err
-	}
-	return n, err
 }
