@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -133,6 +134,14 @@ func TestReadReportRoundTrip(t *testing.T) {
 	var first bytes.Buffer
 	if err := rep.WriteJSON(&first); err != nil {
 		t.Fatal(err)
+	}
+	// The new fields are in the schema: the document validates.
+	var doc any
+	if err := json.Unmarshal(first.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if problems := validate(t, loadSchema(t), doc); len(problems) > 0 {
+		t.Errorf("the report does not match its schema: %q", problems)
 	}
 	back, err := ReadReport(bytes.NewReader(first.Bytes()))
 	if err != nil {
