@@ -109,10 +109,11 @@ var optionCases = []struct {
 	{name: "--builder wins over BUILDKIT_HOST", args: []string{"build", "--builder", "unix:///b.sock"}, env: map[string]string{"BUILDKIT_HOST": "unix:///run/bk.sock"}, fn: "run", want: with(buildDefaults, func(o *build.Options) { o.Builder.Addr = "unix:///b.sock" })},
 	{
 		name: "report files and logs",
-		args: []string{"build", "--report", "r.json", "--junit", "j.xml", "--metadata-file", "m.json", "--log-dir", "logs"},
+		args: []string{"build", "--report", "r.json", "--junit", "j.xml", "--metadata-file", "m.json", "--log-dir", "logs", "--report-html", "r.html", "--trace", "t.json"},
 		fn:   "run",
 		want: with(buildDefaults, func(o *build.Options) {
 			o.Report, o.JUnit, o.MetadataFile, o.LogDir = "r.json", "j.xml", "m.json", "logs"
+			o.ReportHTML, o.Trace = "r.html", "t.json"
 		}),
 	},
 	{
