@@ -19,8 +19,12 @@ var allowed = map[string][]string{
 	"runner":          {"config", "graph"},
 	"runner/dest":     {"config", "graph", "runner", "internal/realpath", "internal/fserr"},
 	"runner/buildkit": {"config", "graph", "runner", "runner/dest", "internal/logtail", "internal/fserr"},
-	"runner/build":    {"config", "graph", "runner", "runner/buildkit", "runner/dest", "internal/realpath"},
-	"schema":          {"config"},
+	"runner/build":    {"config", "graph", "runner", "runner/buildkit", "runner/dest", "runner/report", "runner/telemetry", "internal/realpath"},
+	// The views of a finished run, and its OpenTelemetry spans, made of
+	// the same timeline.
+	"runner/report":    {"runner"},
+	"runner/telemetry": {"runner", "runner/report"},
+	"schema":           {"config"},
 	// The command line drives builds through runner/build; it reaches the
 	// adapter only for what is not a build: the managed buildkitd
 	// (orch builder), the client version and its loggers.
@@ -37,8 +41,9 @@ var (
 )
 
 // noBuildKitDeps are packages that must not reach BuildKit even through
-// their dependencies: the destinations know no builder.
-var noBuildKitDeps = []string{"runner/dest"}
+// their dependencies: the destinations know no builder, and the views of a
+// run read its report alone.
+var noBuildKitDeps = []string{"runner/dest", "runner/report", "runner/telemetry"}
 
 type listedPackage struct {
 	ImportPath string
