@@ -183,6 +183,10 @@ type RetryPolicy struct {
 	// Sleep waits for d, returning ctx.Err() early when ctx is cancelled;
 	// nil selects the real clock. Tests replace it.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// OnRetry, when set, is told by Do of every retry before its wait:
+	// the attempt that failed (1-based), the wait and the error, so a
+	// caller can log what it retries without deciding it a second time.
+	OnRetry func(attempt int, wait time.Duration, err error)
 }
 
 // withDefaults fills p's zero fields.
@@ -222,7 +226,7 @@ func (p RetryPolicy) next(attempt int, transient bool) (time.Duration, bool) {
 
 // Do calls fn with attempt numbers from 1 until it succeeds, fails with an
 // error that is not transient, has been retried p.Retries times, or ctx is
-// done, waiting p.Backoff between attempts. It returns fn's last error
+// done, waiting p.Backoff between attempts (after telling p.OnRetry). It returns fn's last error
 // (nil on success); a cancelled wait returns the error of the attempt
 // before it, which is what the caller has to report.
 func (p RetryPolicy) Do(ctx context.Context, fn func(ctx context.Context, attempt int) error) error {
@@ -233,7 +237,13 @@ func (p RetryPolicy) Do(ctx context.Context, fn func(ctx context.Context, attemp
 			return err
 		}
 		wait, again := p.next(attempt, IsTransient(err))
-		if !again || p.Sleep(ctx, wait) != nil {
+		if !again {
+			return err
+		}
+		if p.OnRetry != nil {
+			p.OnRetry(attempt, wait, err)
+		}
+		if p.Sleep(ctx, wait) != nil {
 			return err
 		}
 	}

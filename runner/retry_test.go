@@ -294,7 +294,16 @@ func TestRetryPolicyDo(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := newFakeClock()
 			var attempts []int
-			err := RetryPolicy{Retries: tc.retries, Sleep: clock.Sleep}.Do(context.Background(), func(ctx context.Context, attempt int) error {
+			// OnRetry hears of every retry, with the wait that follows
+			// and the failed attempt's error, before the wait.
+			var told []time.Duration
+			onRetry := func(attempt int, wait time.Duration, err error) {
+				if attempt != len(attempts) || err != tc.errs[attempt-1] || len(clock.Sleeps()) != len(told) {
+					t.Errorf("OnRetry(%d, %s, %v) after %d attempts and %d waits", attempt, wait, err, len(attempts), len(clock.Sleeps()))
+				}
+				told = append(told, wait)
+			}
+			err := RetryPolicy{Retries: tc.retries, Sleep: clock.Sleep, OnRetry: onRetry}.Do(context.Background(), func(ctx context.Context, attempt int) error {
 				attempts = append(attempts, attempt)
 				if attempt <= len(tc.errs) {
 					return tc.errs[attempt-1]
@@ -314,6 +323,9 @@ func TestRetryPolicyDo(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.wantSleeps, clock.Sleeps()); diff != "" {
 				t.Errorf("sleeps (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantSleeps, told); diff != "" {
+				t.Errorf("OnRetry waits (-want +got):\n%s", diff)
 			}
 		})
 	}

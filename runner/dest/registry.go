@@ -33,8 +33,9 @@ import (
 // image by digest and move each tag when it chooses.
 
 // StatusError is a registry (or image store) answer that was not a
-// success. Temporary reports the answers a later request may not get
-// (408, 429 and 5xx), which runner.IsTransient reads.
+// success. Its HTTPStatus is what runner.IsTransient reads to tell "try
+// again" (408, 429, 5xx but 501 and 505) from "never": the rule lives
+// there alone.
 type StatusError struct {
 	// Code is the HTTP status code.
 	Code int
@@ -47,11 +48,6 @@ func (e *StatusError) Unwrap() error { return e.Err }
 
 // HTTPStatus returns the status code, for classifiers that read it.
 func (e *StatusError) HTTPStatus() int { return e.Code }
-
-// Temporary reports whether the status says "try again later".
-func (e *StatusError) Temporary() bool {
-	return e.Code == http.StatusRequestTimeout || e.Code == http.StatusTooManyRequests || e.Code >= 500
-}
 
 // registryError types the failure of a registry request: an HTTP answer
 // becomes a *StatusError; an end of file (the registry closed the

@@ -42,6 +42,10 @@ func TestRegistryErrorTypes(t *testing.T) {
 		{"bad gateway", status(502), 502, true},
 		{"too many requests", status(429), 429, true},
 		{"request timeout", status(408), 408, true},
+		{"internal server error", status(500), 500, true},
+		// A server that will never handle the request is not asked again.
+		{"not implemented", status(501), 501, false},
+		{"HTTP version not supported", status(505), 505, false},
 		{"not found", status(404), 404, false},
 		{"denied", status(403), 403, false},
 		{"connection refused", refused, 0, true},
@@ -149,9 +153,9 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 
 // fastRetries makes the retry backoff short for one test.
 func fastRetries(t *testing.T) {
-	old := retryBackoff
-	retryBackoff = time.Millisecond
-	t.Cleanup(func() { retryBackoff = old })
+	old := requestRetry
+	requestRetry.Delay, requestRetry.MaxDelay = time.Millisecond, 8*time.Millisecond
+	t.Cleanup(func() { requestRetry = old })
 }
 
 // TestRegistryKilledMidPush: the registry is killed by pid when the push

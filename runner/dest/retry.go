@@ -9,33 +9,21 @@ import (
 	"github.com/orch-build/orch/runner"
 )
 
-// Registry and image store requests that fail for a transient reason
-// (runner.IsTransient: a refused or reset connection, 408, 429, 5xx) are
-// tried again after retryBackoff, doubling each time, up to retryAttempts
-// in all. Only the request is repeated, not the build. An error that
-// remains transient after the last attempt stays so, and --retries may
-// run the target again.
-var (
-	retryAttempts = 5
-	retryBackoff  = 250 * time.Millisecond
-)
+// requestRetry is how a registry or image store request that failed for a
+// transient reason (runner.IsTransient: a refused or reset connection,
+// 408, 429, 5xx but 501 and 505) is tried again: runner's one retry
+// policy, with fixed parameters rather than the run's --retries, since
+// only the request is repeated, not the build: five tries in all, waiting
+// 250 ms, 500 ms, 1 s and 2 s. An error that remains transient after the
+// last try stays so, and --retries may run the target again. Tests make
+// the waits short.
+var requestRetry = runner.RetryPolicy{Retries: 4, Delay: 250 * time.Millisecond, MaxDelay: 2 * time.Second}
 
-// retry runs fn until it succeeds, fails for good or runs out of
-// attempts, saying in log what it retries.
+// retry runs fn under requestRetry, saying in log what it retries.
 func retry(ctx context.Context, log io.Writer, what string, fn func() error) error {
-	for attempt := 1; ; attempt++ {
-		err := fn()
-		if err == nil || !runner.IsTransient(err) || attempt >= retryAttempts || ctx.Err() != nil {
-			return err
-		}
-		wait := retryBackoff << (attempt - 1)
+	p := requestRetry
+	p.OnRetry = func(attempt int, wait time.Duration, err error) {
 		fmt.Fprintf(log, "%s attempt %d failed, retrying in %s: %v\n", what, attempt, wait, err)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		}
 	}
+	return p.Do(ctx, func(context.Context, int) error { return fn() })
 }
