@@ -455,7 +455,6 @@ func TestBuildFlagErrors(t *testing.T) {
 		{"call", []string{"--call", "lint-all"}, `orch: --call "lint-all": want build, check, outline or targets`},
 		{"call not yet", []string{"--call", "outline"}, "orch: --call outline: orch runs builds only; the frontend's check, outline and targets methods are not supported yet"},
 		{"check not yet", []string{"--check"}, "orch: --call check: orch runs builds only; the frontend's check, outline and targets methods are not supported yet"},
-		{"load not yet", []string{"--load"}, "orch: --load: loading images into a local image store is not supported yet; add a type=containerd output instead"},
 		{"policy not yet", []string{"--policy", "strict=true"}, `orch: --policy "strict=true": orch does not evaluate source policies yet; only --policy disabled=true is accepted`},
 		{"policy filename", []string{"--policy", "filename=p.rego"}, `orch: --policy "filename=p.rego": --policy does not accept filename; define policy files in the bake definition`},
 		{"tls without tcp", []string{"--tlscacert", "ca.pem"}, `orch: builder address "unix://` + filepath.Join(dir, "no.sock") + `": TLS options need a tcp:// address`},

@@ -35,7 +35,7 @@ func fileFlags() []cli.Flag {
 func overrideFlags() []cli.Flag {
 	return []cli.Flag{
 		boolFlag("push", "push every image output to its registry (--set '*.push=true')"),
-		boolFlag("load", "load every image into the local image store (--set '*.load=true'); not supported yet"),
+		boolFlag("load", "load every image into the local image store, containerd (CONTAINERD_ADDRESS) or else Podman (CONTAINER_HOST) (--set '*.load=true')"),
 		boolFlag("no-cache", "build without the build cache (--set '*.no-cache=true')"),
 		boolFlag("pull", "always pull referenced images (--set '*.pull=true')"),
 		&cli.StringFlag{Name: "sbom", Usage: "SBOM attestation: true, false or its `OPTIONS` (--set '*.attest=type=sbom,...')"},

@@ -12,6 +12,7 @@ import (
 	"github.com/orch-build/orch/graph"
 	"github.com/orch-build/orch/internal/realpath"
 	"github.com/orch-build/orch/runner/buildkit"
+	"github.com/orch-build/orch/runner/dest"
 )
 
 // Checked is what Load or Check found.
@@ -77,8 +78,63 @@ func Check(opts Options) (*Checked, error) {
 		// still be checked one by one.
 		ch.targets, _ = graph.Targets(ch.Config, opts.Targets)
 	}
+	ch.Diagnostics = append(ch.Diagnostics, resolveLoads(ch.exported())...)
 	ch.Diagnostics = append(ch.Diagnostics, buildkit.CheckTargets(ch.targets)...)
 	return ch, ch.err()
+}
+
+// resolveLoads carries out bake's "load into the local image store" (an
+// output type=docker without dest, which --load and `load = true` add):
+// without a Docker engine, the image goes into the containerd or Podman
+// that dest.LocalStore finds, looked up once for the whole selection. The
+// targets' outputs are replaced, so the plan, the check and the build all
+// see the store. With no store reachable, every target that loads is an
+// error at its output, naming the sockets tried.
+func resolveLoads(targets []*config.Target) hcl.Diagnostics {
+	var (
+		store    config.Output
+		storeErr error
+		looked   bool
+		diags    hcl.Diagnostics
+	)
+	for _, t := range targets {
+		for i, o := range t.Outputs {
+			if !dest.IsLoad(o) {
+				continue
+			}
+			if !looked {
+				store, storeErr = dest.LocalStore()
+				looked = true
+			}
+			if storeErr != nil {
+				diags = append(diags, loadDiagnostic(t, storeErr))
+				// The target is refused for this reason alone, not
+				// again by the output checks.
+				t.Outputs = slices.DeleteFunc(t.Outputs, dest.IsLoad)
+				break
+			}
+			t.Outputs[i] = dest.LoadInto(o, store)
+		}
+	}
+	return diags
+}
+
+// loadDiagnostic reports a target whose image has no store to load into,
+// at its output.
+func loadDiagnostic(t *config.Target, err error) *hcl.Diagnostic {
+	d := &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "No image store to load into",
+		Detail:   fmt.Sprintf("Target %q: --load (an output type=docker without dest) puts the image into the local image store: %v.", t.Name, err),
+	}
+	rng, ok := t.AttrRanges["output"]
+	if !ok {
+		rng = t.DefRange
+	}
+	if rng.Filename != "" {
+		d.Subject = &rng
+	}
+	return d
 }
 
 // err returns the error for c's diagnostics: nil without errors.

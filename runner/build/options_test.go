@@ -225,11 +225,6 @@ func TestRunStopsBeforeTheBuilder(t *testing.T) {
 	if !errors.Is(err, ErrConfig) || called != 1 || res.Report != nil {
 		t.Errorf("failed check: error %v, OnCheck called %d times, report %v", err, called, res.Report)
 	}
-	load := opts
-	load.Overrides.Load = true
-	if _, err := Run(t.Context(), load); !errors.Is(err, ErrNotSupported) {
-		t.Errorf("--load: error %v, want ErrNotSupported", err)
-	}
 }
 
 // TestRunRefusesUnsupported: an override orch cannot carry out ends Run
@@ -237,7 +232,7 @@ func TestRunStopsBeforeTheBuilder(t *testing.T) {
 func TestRunRefusesUnsupported(t *testing.T) {
 	opts := writeProject(t, map[string]string{"orch.hcl": `target "app" {}` + "\n", "Dockerfile": "FROM scratch\n"})
 	opts.Builder.Addr = "unix:///nonexistent/buildkitd.sock"
-	for _, o := range []Overrides{{Policy: []string{"strict=true"}}, {Call: "outline"}, {Load: true}} {
+	for _, o := range []Overrides{{Policy: []string{"strict=true"}}, {Call: "outline"}} {
 		opts.Overrides = o
 		if _, err := Run(t.Context(), opts); !errors.Is(err, ErrNotSupported) {
 			t.Errorf("%+v: error %v, want ErrNotSupported", o, err)

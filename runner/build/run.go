@@ -221,9 +221,6 @@ func unsupported(o Overrides) error {
 	if call != nil {
 		errs = append(errs, notSupported("--call %s: orch runs builds only; the frontend's check, outline and targets methods are not supported yet", o.Call))
 	}
-	if o.Load {
-		errs = append(errs, notSupported("--load: loading images into a local image store is not supported yet; add a type=containerd output instead"))
-	}
 	return errors.Join(errs...)
 }
 
