@@ -67,6 +67,31 @@ type Result struct {
 	// the Dockerfile frontend's lint warnings (SecretsUsedInArgOrEnv);
 	// Run adds each to the report's warnings under the target's name.
 	Warnings []string
+	// Call is the answer of the frontend method the target called instead
+	// of building (bake's `call`: check, outline, targets); nil for a
+	// build.
+	Call *CallResult
+}
+
+// CallResult is what a frontend method other than build answered, ready
+// to print as bake prints it.
+type CallResult struct {
+	// Method is the method as bake names it in its output: check,
+	// outline or targets.
+	Method string
+	// Text is bake's printout of the answer (for check, every warning at
+	// its Dockerfile line with the rule's name and URL, and the count).
+	Text string
+	// JSON is the frontend's answer as JSON (result.json), what
+	// format=json prints.
+	JSON []byte
+	// Error is the error the method reported besides its answer, as bake
+	// prints it (for check, a Dockerfile the frontend cannot parse, with
+	// its line); empty when none.
+	Error string
+	// Status is the frontend's status code: for check, 1 when it found
+	// warnings or an error; 0 otherwise.
+	Status int
 }
 
 // FakeSolver is a Solver whose behaviour is a function field, for tests of

@@ -47,7 +47,14 @@ func (a *app) buildAction(c *cli.Context) error {
 	opts.OnCheck = func(ch *build.Checked) { writeDiagnostics(a.stderr, ch.Diagnostics, ch.Config.Sources) }
 	res, err := a.lib.run(c.Context, opts)
 	if res != nil && res.Report != nil {
-		_ = res.Report.WriteSummary(a.stderr)
+		if !onlyCalls(res.Report) {
+			_ = res.Report.WriteSummary(a.stderr)
+		}
+		// What --call check, outline and targets answered goes to
+		// standard output, as bake prints it.
+		if werr := res.WriteCalls(a.stdout); werr != nil {
+			err = errors.Join(err, werr)
+		}
 	}
 	switch {
 	case err == nil:
@@ -67,4 +74,17 @@ func (a *app) buildAction(c *cli.Context) error {
 		writeError(a.stderr, errors.Join(rest...), a.debug)
 	}
 	return &reportedError{err}
+}
+
+// onlyCalls reports whether every target of a run called a frontend
+// method (--call check, outline, targets) and got its answer: then, as
+// with bake, the answers are all there is to show, and a summary calling
+// the targets "built" would mislead.
+func onlyCalls(rep *runner.Report) bool {
+	for _, o := range rep.Outcomes {
+		if o.Result == nil || o.Result.Call == nil {
+			return false
+		}
+	}
+	return len(rep.Outcomes) > 0
 }

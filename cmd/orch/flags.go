@@ -40,7 +40,7 @@ func overrideFlags() []cli.Flag {
 		boolFlag("pull", "always pull referenced images (--set '*.pull=true')"),
 		&cli.StringFlag{Name: "sbom", Usage: "SBOM attestation: true, false or its `OPTIONS` (--set '*.attest=type=sbom,...')"},
 		&cli.StringFlag{Name: "provenance", Usage: "provenance attestation: true, false or its `OPTIONS` such as mode=max (--set '*.attest=type=provenance,...')"},
-		&cli.StringFlag{Name: "call", Usage: "frontend `METHOD` to call: build (the default), check, outline or targets, with ,format=json (--set '*.call=...'); only build runs yet"},
+		&cli.StringFlag{Name: "call", Usage: "frontend `METHOD` to call instead of building: build (the default), check, outline or targets, with ,format=json or ,ignorestatus=true (--set '*.call=...'); check exits 1 on warnings"},
 		boolFlag("check", "shorthand for --call check"),
 		repeatable("policy", "source policy `OPTIONS`, as bake's (repeatable); only disabled=true is accepted yet"),
 	}

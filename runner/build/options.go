@@ -145,53 +145,14 @@ func notSupported(format string, args ...any) error {
 	return &optionError{sentinel: ErrNotSupported, err: fmt.Errorf(format, args...)}
 }
 
-// callMethod is a parsed Overrides.Call, as buildx parses --call.
-type callMethod struct {
-	name         string // "lint" for check, as buildx renames it
-	format       string
-	ignoreStatus bool
-}
-
-// parseCall parses s ("check", "outline,format=json"); nil means build.
-func parseCall(s string) (*callMethod, error) {
-	if s == "" {
-		return nil, nil
+// parseCall parses Overrides.Call as buildx parses --call (see
+// buildkit.ParseCall); nil means build.
+func parseCall(s string) (*buildkit.Call, error) {
+	c, err := buildkit.ParseCall(s)
+	if err != nil {
+		return nil, invalid("--call %w", err)
 	}
-	m := &callMethod{}
-	for _, field := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(field, "=")
-		switch {
-		case !ok && m.name == "":
-			m.name = field
-		case !ok:
-			return nil, invalid("--call %q: one method only, with format=FORMAT or ignorestatus=BOOL", s)
-		case k == "format":
-			m.format = v
-		case k == "ignorestatus":
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return nil, invalid("--call %q: ignorestatus=%q: want true or false", s, v)
-			}
-			m.ignoreStatus = b
-		default:
-			return nil, invalid("--call %q: unknown option %q: want format or ignorestatus", s, k)
-		}
-	}
-	switch m.name {
-	case "check":
-		m.name = "lint"
-	case "build":
-		return nil, nil
-	case "lint", "outline", "targets":
-	default:
-		return nil, invalid("--call %q: want build, check, outline or targets", s)
-	}
-	switch m.format {
-	case "", "json":
-	default:
-		return nil, invalid("--call %q: format %q: want json", s, m.format)
-	}
-	return m, nil
+	return c, nil
 }
 
 // canonicalAttest turns --sbom/--provenance into an attest entry as buildx
@@ -217,7 +178,7 @@ func (o Overrides) Sets() ([]string, error) {
 		return nil, err
 	}
 	if call != nil {
-		sets = append(sets, "*.call="+call.name)
+		sets = append(sets, "*.call="+call.Method)
 	}
 	if o.NoCache != nil {
 		sets = append(sets, fmt.Sprintf("*.no-cache=%t", *o.NoCache))

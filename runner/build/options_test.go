@@ -232,7 +232,7 @@ func TestRunStopsBeforeTheBuilder(t *testing.T) {
 func TestRunRefusesUnsupported(t *testing.T) {
 	opts := writeProject(t, map[string]string{"orch.hcl": `target "app" {}` + "\n", "Dockerfile": "FROM scratch\n"})
 	opts.Builder.Addr = "unix:///nonexistent/buildkitd.sock"
-	for _, o := range []Overrides{{Policy: []string{"strict=true"}}, {Call: "outline"}} {
+	for _, o := range []Overrides{{Policy: []string{"strict=true"}}} {
 		opts.Overrides = o
 		if _, err := Run(t.Context(), opts); !errors.Is(err, ErrNotSupported) {
 			t.Errorf("%+v: error %v, want ErrNotSupported", o, err)

@@ -26,6 +26,11 @@ type Result struct {
 	// options, a failed check, an unreachable builder). Its Warnings
 	// include the adapter's.
 	Report *runner.Report
+
+	// call is --call, which says how WriteCalls prints; nil for a build.
+	// selection is Options.Targets, for the JSON form's definitions.
+	call      *buildkit.Call
+	selection []string
 }
 
 // reportFiles are the report files Run writes, by the option that names
@@ -70,17 +75,18 @@ func (e *FileError) Unwrap() error { return e.Err }
 // is named), runs every target with the runner, publishes an atomic run at
 // the end, and writes the report files. The error wraps ErrInvalidOptions,
 // ErrNotSupported or ErrConfig for what the user has to change,
-// runner.ErrFailed when a target failed, runner.ErrInterrupted when ctx was
-// cancelled, and is a *FileError (joined with the run's error) for a
+// runner.ErrFailed when a target failed, ErrCallStatus when a called
+// method (--call check) reported problems, runner.ErrInterrupted when ctx
+// was cancelled, and is a *FileError (joined with the run's error) for a
 // report file not written. Result is never nil.
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	res := &Result{}
 	if err := opts.validate(); err != nil {
 		return res, err
 	}
-	if err := unsupported(opts.Overrides); err != nil {
-		return res, err
-	}
+	// Valid once validate passed: Check parses it again for the sets.
+	res.call, _ = parseCall(opts.Overrides.Call)
+	res.selection = opts.Targets
 	if opts.Progress == "none" {
 		opts.Progress = "quiet"
 	}
@@ -167,7 +173,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			rep.Warnings = append(rep.Warnings, err.Error())
 		}
 	}
-	return res, errors.Join(runErr, writeReports(opts, rep))
+	return res, errors.Join(runErr, res.callStatus(), writeReports(opts, rep))
 }
 
 // stdout is where outputs with dest=- go.
@@ -210,18 +216,6 @@ func orchVersion() string {
 		return info.Main.Version
 	}
 	return "devel"
-}
-
-// unsupported refuses the overrides orch accepts for bake's sake but
-// cannot carry out yet. The check has applied them, so `orch print` and
-// `orch plan` show their effect.
-func unsupported(o Overrides) error {
-	call, _ := parseCall(o.Call)
-	var errs []error
-	if call != nil {
-		errs = append(errs, notSupported("--call %s: orch runs builds only; the frontend's check, outline and targets methods are not supported yet", o.Call))
-	}
-	return errors.Join(errs...)
 }
 
 // writeReports writes every report file opts names; each failure is a

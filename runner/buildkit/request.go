@@ -1,6 +1,7 @@
 package buildkit
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -17,6 +18,7 @@ import (
 	contentlocal "github.com/containerd/containerd/v2/plugins/content/local"
 	units "github.com/docker/go-units"
 	"github.com/moby/buildkit/client"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
 	"github.com/moby/buildkit/solver/pb"
@@ -45,6 +47,12 @@ type request struct {
 	inputs map[string]*pb.Definition
 	// dockerfile is the Dockerfile's path, for error locations.
 	dockerfile string
+	// call is the frontend method the target calls instead of building
+	// (lint, outline, targets; see call.go), "" for a build.
+	call string
+	// resources are the cgroup limits of RUN steps, set as frontend
+	// attributes; the builder must support them (checkCaps).
+	resources bool
 	// cleanup removes temporary files (an inline Dockerfile).
 	cleanup func()
 	// streams holds what went wrong writing the export streams.
@@ -108,13 +116,10 @@ func newRequest(t *config.Target, contexts *contextSession) (_ *request, err err
 			r.cleanup()
 		}
 	}()
-	errs := []error{r.setContext(t, contexts)}
-	// bake v0.38's resources and policy are read and printed as bake does,
-	// but not applied to the solve yet: refuse them rather than build
-	// without the limits or the policies the file asks for.
-	if t.Resources != nil {
-		errs = append(errs, &attrError{attr: "resources", err: errors.New("resources: orch does not apply resource limits to RUN steps yet; remove resources to build with orch")})
-	}
+	errs := []error{r.setContext(t, contexts), r.setResources(t)}
+	// bake v0.38's policy is read and printed as bake does, but orch
+	// evaluates no source policies: refuse it rather than build without
+	// the policies the file asks for.
 	for _, p := range t.Policy {
 		if len(p.Files) > 0 || p.Reset || p.Strict != nil || p.LogLevel != "" || !p.Disabled {
 			errs = append(errs, &attrError{attr: "policy", err: errors.New("policy: orch does not evaluate source policies yet; only disabled=true is accepted")})
@@ -166,8 +171,14 @@ func newRequest(t *config.Target, contexts *contextSession) (_ *request, err err
 	errs = append(errs, r.setNetwork(t), r.setShmSize(t))
 	errs = append(errs, r.setUlimits(t)...)
 	errs = append(errs, r.setEntitlements(t)...)
-	if t.Call != nil && *t.Call != "" && *t.Call != "build" {
-		errs = append(errs, &attrError{attr: "call", err: fmt.Errorf("call %q: orch build runs builds only; use call = \"build\" or leave it unset", *t.Call)})
+	if t.Call != nil {
+		// Only the method counts here; how --call prints is the run's.
+		c, err := ParseCall(*t.Call)
+		if err != nil {
+			errs = append(errs, &attrError{attr: "call", err: fmt.Errorf("call %w", err)})
+		} else if c != nil {
+			r.call = c.Method
+		}
 	}
 	for _, a := range t.Attest {
 		if err := r.setAttest(a); err != nil {
@@ -186,6 +197,93 @@ func newRequest(t *config.Target, contexts *contextSession) (_ *request, err err
 		return nil, err
 	}
 	return r, nil
+}
+
+// setResources passes bake's resources (cgroup limits for RUN steps) to
+// the Dockerfile frontend as buildx does: as frontend attributes, memory
+// sizes in bytes, only the values that are set and not zero (a negative
+// memory-swap, -1, is unlimited swap). The frontend applies them to every
+// RUN step when the builder supports them; checkCaps refuses a builder
+// that does not, which would otherwise drop them silently.
+func (r *request) setResources(t *config.Target) error {
+	res := t.Resources
+	if res == nil {
+		return nil
+	}
+	var errs []error
+	size := func(key, attr string, v *string, swap bool) {
+		if v == nil || *v == "" {
+			return
+		}
+		var n int64
+		var err error
+		if swap && *v == "-1" {
+			n = -1
+		} else {
+			n, err = units.RAMInBytes(*v)
+		}
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("resources.%s %q: %w", key, *v, err))
+		case n > 0 || (swap && n != 0):
+			r.attrs[attr] = strconv.FormatInt(n, 10)
+		}
+	}
+	size("memory", "memory", res.Memory, false)
+	size("memory-swap", "memswap", res.MemorySwap, true)
+	for _, f := range []struct {
+		attr string
+		v    *int64
+	}{{"cpushares", res.CPUShares}, {"cpuperiod", res.CPUPeriod}, {"cpuquota", res.CPUQuota}} {
+		if f.v != nil && *f.v > 0 {
+			r.attrs[f.attr] = strconv.FormatInt(*f.v, 10)
+		}
+	}
+	if res.CPUSetCPUs != nil && *res.CPUSetCPUs != "" {
+		r.attrs["cpusetcpus"] = *res.CPUSetCPUs
+	}
+	if res.CPUSetMems != nil && *res.CPUSetMems != "" {
+		r.attrs["cpusetmems"] = *res.CPUSetMems
+	}
+	for _, k := range []string{"memory", "memswap", "cpushares", "cpuperiod", "cpuquota", "cpusetcpus", "cpusetmems"} {
+		if _, ok := r.attrs[k]; ok {
+			r.resources = true
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return &attrError{attr: "resources", err: err}
+	}
+	return nil
+}
+
+// checkCaps refuses a solve that needs what the builder cannot do: the
+// Dockerfile frontend drops resource limits without a word on a builder
+// whose LLB lacks exec.meta.linux.resources.
+func checkCaps(opts gateway.BuildOpts, req *request) error {
+	if req.resources && opts.LLBCaps.Supports(pb.CapExecMetaLinuxResources) != nil {
+		return &attrError{attr: "resources", err: errors.New("resources: this builder cannot limit the resources of RUN steps (it lacks BuildKit's exec.meta.linux.resources capability); use a newer BuildKit, or remove resources")}
+	}
+	return nil
+}
+
+// capsChecked wraps a build function so that it first checks what req
+// needs of the builder (checkCaps). The build's own error carries a
+// refusal from inside the function only as text; refused returns it with
+// its type in place of the build's error.
+func capsChecked(req *request, fn gateway.BuildFunc) (_ gateway.BuildFunc, refused func(error) error) {
+	var capsErr error
+	wrapped := func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		if capsErr = checkCaps(c.BuildOpts(), req); capsErr != nil {
+			return nil, capsErr
+		}
+		return fn(ctx, c)
+	}
+	return wrapped, func(err error) error {
+		if err != nil && capsErr != nil {
+			return capsErr
+		}
+		return err
+	}
 }
 
 // setNetwork reads network: default, none or host (which needs the
@@ -337,7 +435,8 @@ func (r *request) setContext(t *config.Target, contexts *contextSession) error {
 	r.mounts[name] = dfs
 	r.attrs["dockerfilekey"] = name
 	r.attrs["filename"] = "Dockerfile"
-	r.dockerfile = "dockerfile-inline"
+	// bake's name for it in messages.
+	r.dockerfile = "inline"
 	return nil
 }
 

@@ -212,7 +212,10 @@ func (s *Solver) Solve(ctx context.Context, job runner.Job) (*runner.Result, err
 
 	res := &runner.Result{}
 	ok := false
-	exported := job.Node.Export || !s.parents[t.Name]
+	// A target that calls a frontend method exports nothing: the call's
+	// answer is its result. Its children still build on it, so a parent
+	// is held as a build for them either way.
+	exported := req.call == "" && (job.Node.Export || !s.parents[t.Name])
 	if s.parents[t.Name] {
 		// The cache is exported once: by the export build when there is
 		// one, else by the hold.
@@ -231,6 +234,11 @@ func (s *Solver) Solve(ctx context.Context, job runner.Job) (*runner.Result, err
 	if exported {
 		if err := s.export(ctx, req, job, annotations, prog, res); err != nil {
 			return nil, localCause(t, req, err)
+		}
+	}
+	if req.call != "" {
+		if res.Call, err = s.call(ctx, req, prog); err != nil {
+			return nil, fmt.Errorf("target %q: %w", t.Name, err)
 		}
 	}
 	res.Cached, res.Total = prog.counts()
@@ -253,7 +261,7 @@ func (s *Solver) export(ctx context.Context, req *request, job runner.Job, annot
 	}
 	freq := frontendRequest(req)
 	status, statusDone := prog.trackedChannel()
-	resp, err := s.c.Build(ctx, s.solveOpt(req, exportEntries(e, annotations)), "orch", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+	build, refused := capsChecked(req, func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
 		res, err := c.Solve(ctx, freq)
 		if err != nil {
 			return nil, err
@@ -265,9 +273,11 @@ func (s *Solver) export(ctx context.Context, req *request, job runner.Job, annot
 		}
 		job.StartPhase(runner.PhaseExport)
 		return res, nil
-	}, status)
+	})
+	resp, err := s.c.Build(ctx, s.solveOpt(req, exportEntries(e, annotations)), "orch", build, status)
 	// The steps' last records (the export's among them) are in.
 	<-statusDone
+	err = refused(err)
 	if err != nil {
 		e.Abort()
 		return fmt.Errorf("target %q: %w", t.Name, prog.stepError(req, err))
@@ -438,7 +448,7 @@ func (s *Solver) hold(ctx context.Context, name string, req *request, prog *prog
 		if !exportCache {
 			opt.CacheExports = nil
 		}
-		_, err := s.c.Build(holdCtx, opt, "orch", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		build, refused := capsChecked(req, func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
 			res, err := c.Solve(ctx, freq)
 			if err != nil {
 				return nil, err
@@ -454,8 +464,9 @@ func (s *Solver) hold(ctx context.Context, name string, req *request, prog *prog
 			case <-ctx.Done():
 			}
 			return res, nil
-		}, prog.channel())
-		done <- err
+		})
+		_, err := s.c.Build(holdCtx, opt, "orch", build, prog.channel())
+		done <- refused(err)
 	}()
 	var once sync.Once
 	release := func() {
