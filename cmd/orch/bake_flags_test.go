@@ -97,6 +97,7 @@ func TestBakeFlagsMatchBuildx(t *testing.T) {
 		{"--check"},
 		{"--call", "outline,format=json"},
 		{"--call", "targets"},
+		{"--policy", "disabled=true"},
 		{"--set", "app.output=type=registry", "--push"},
 		{"app", "--push", "web"},
 	} {

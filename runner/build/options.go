@@ -108,7 +108,9 @@ type Overrides struct {
 	// targets, optionally with ",format=json" and ",ignorestatus=true".
 	Call string
 	// Policy is bake's --policy; orch evaluates no source policies yet, so
-	// only "disabled=true" (which then changes nothing) is accepted.
+	// only "disabled=true" is accepted. As in bake it replaces every
+	// target's policy (a build then ignores a DOCKERFILE.rego beside the
+	// Dockerfile, as buildx does).
 	Policy []string
 }
 
@@ -194,6 +196,11 @@ func (o Overrides) Sets() ([]string, error) {
 	}
 	if err := checkPolicy(o.Policy); err != nil {
 		return nil, err
+	}
+	if len(o.Policy) > 0 {
+		// bake sets every target's policy to this one entry once the
+		// targets are resolved: the last override has that effect.
+		sets = append(sets, "*.policy=disabled=true")
 	}
 	return sets, nil
 }

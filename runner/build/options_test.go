@@ -35,7 +35,7 @@ func TestOverridesSets(t *testing.T) {
 		{name: "check is lint", o: Overrides{Call: "check"}, want: []string{"*.call=lint"}},
 		{name: "call with format", o: Overrides{Call: "outline,format=json"}, want: []string{"*.call=outline"}},
 		{name: "bake's order", o: Overrides{Pull: ptr(true), Call: "targets", Push: true, SBOM: "false"}, want: []string{"*.push=true", "*.call=targets", "*.pull=true", "*.attest=type=sbom,disabled=true"}},
-		{name: "policy disabled", o: Overrides{Policy: []string{"disabled=true"}}, want: nil},
+		{name: "policy disabled", o: Overrides{Policy: []string{"disabled=true"}}, want: []string{"*.policy=disabled=true"}},
 		{name: "unknown call", o: Overrides{Call: "lint-all"}, err: ErrInvalidOptions},
 		{name: "call format", o: Overrides{Call: "check,format=yaml"}, err: ErrInvalidOptions},
 		{name: "policy filename", o: Overrides{Policy: []string{"filename=p.rego"}}, err: ErrInvalidOptions},

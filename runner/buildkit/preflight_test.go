@@ -71,7 +71,7 @@ func TestPreflightReportsEveryProblem(t *testing.T) {
   shm-size          = "lots"
   entitlements      = ["network.host", "root.everything"]
   ulimits           = ["nofile=1024:2048", "bad"]
-  call              = "lint"
+  call              = "lint-all"
   attest            = ["type=vex"]
 }
 target "b" {
@@ -86,7 +86,7 @@ target "b" {
 		`4:23: Target "a": shm-size "lots": invalid size: 'lots'.`,
 		`6:23: Target "a": ulimits: invalid ulimit argument: bad.`,
 		`5:23: Target "a": entitlement "root.everything": orch supports network.host, security.insecure and device.`,
-		`7:23: Target "a": call "lint": orch build runs builds only; use call = "build" or leave it unset.`,
+		`7:23: Target "a": call "lint-all": want build, check, outline or targets.`,
 		`8:23: Target "a": attest type "vex": want provenance or sbom.`,
 		`11:13: Target "b": context: stat $DIR/missing: no such file or directory.`,
 		`12:18: Target "b": entitlement "x": orch supports network.host, security.insecure and device.`,

@@ -45,8 +45,9 @@ type request struct {
 	// holds the linked parents' results once they are known.
 	links  map[string]string
 	inputs map[string]*pb.Definition
-	// dockerfile is the Dockerfile's path, for error locations.
-	dockerfile string
+	// dockerfile is the Dockerfile's path, for error locations;
+	// localDockerfile is set too when it is a file on this machine.
+	dockerfile, localDockerfile string
 	// call is the frontend method the target calls instead of building
 	// (lint, outline, targets; see call.go), "" for a build.
 	call string
@@ -117,15 +118,7 @@ func newRequest(t *config.Target, contexts *contextSession) (_ *request, err err
 		}
 	}()
 	errs := []error{r.setContext(t, contexts), r.setResources(t)}
-	// bake v0.38's policy is read and printed as bake does, but orch
-	// evaluates no source policies: refuse it rather than build without
-	// the policies the file asks for.
-	for _, p := range t.Policy {
-		if len(p.Files) > 0 || p.Reset || p.Strict != nil || p.LogLevel != "" || !p.Disabled {
-			errs = append(errs, &attrError{attr: "policy", err: errors.New("policy: orch does not evaluate source policies yet; only disabled=true is accepted")})
-			break
-		}
-	}
+	errs = append(errs, checkPolicy(t, r.localDockerfile))
 	for _, k := range slices.Sorted(maps.Keys(t.Contexts)) {
 		if err := r.setNamedContext(t, contexts, k, t.Contexts[k]); err != nil {
 			errs = append(errs, &attrError{attr: "contexts", key: k, err: fmt.Errorf("contexts.%s: %w", k, err)})
@@ -286,6 +279,36 @@ func capsChecked(req *request, fn gateway.BuildFunc) (_ gateway.BuildFunc, refus
 	}
 }
 
+// checkPolicy refuses what would need source policies: bake v0.38's
+// policy is read and printed as bake does, but orch does not evaluate
+// policies (buildx evaluates Rego files with OPA in the client and answers
+// BuildKit's source policy session), so a build would run without them.
+// That is true also of the policy buildx applies without being asked: a
+// DOCKERFILE.rego beside a local Dockerfile. Only disabling policies
+// (policy = ["disabled=true"], --policy disabled=true) asks for nothing
+// orch lacks, and it lets a Dockerfile with a .rego file build.
+// dockerfile is the local Dockerfile, "" for none.
+func checkPolicy(t *config.Target, dockerfile string) error {
+	disabled := false
+	for _, p := range t.Policy {
+		if len(p.Files) > 0 || p.Reset || p.Strict != nil || p.LogLevel != "" || !p.Disabled {
+			return &attrError{attr: "policy", err: errors.New("policy: orch does not evaluate source policies yet; only disabled=true is accepted")}
+		}
+		disabled = true
+	}
+	if disabled || dockerfile == "" {
+		// An inline Dockerfile has no policy beside it; a remote
+		// context's is not on this machine.
+		return nil
+	}
+	rego := dockerfile + ".rego"
+	if _, err := os.Stat(rego); err != nil {
+		return nil
+	}
+	return &attrError{attr: "dockerfile", err: fmt.Errorf("source policy %s: buildx applies the policy beside a Dockerfile to its build, and orch does not evaluate source policies yet; "+
+		"set policy = [\"disabled=true\"] (or pass --policy disabled=true) to build without it, or remove the file", rego)}
+}
+
 // setNetwork reads network: default, none or host (which needs the
 // network.host entitlement).
 func (r *request) setNetwork(t *config.Target) error {
@@ -415,6 +438,7 @@ func (r *request) setContext(t *config.Target, contexts *contextSession) error {
 			r.attrs["dockerfilekey"] = dfName
 			r.attrs["filename"] = filepath.Base(real)
 			r.dockerfile = df
+			r.localDockerfile = df
 			return nil
 		}
 	}

@@ -138,3 +138,29 @@ RUN cat /sys/fs/cgroup/cpu.weight 2>/dev/null > /cpu || cat /sys/fs/cgroup/cpu/c
 		t.Errorf("CPU shares of the RUN step: %q, want 512 (v1) or weight 20 (v2)", got)
 	}
 }
+
+// TestDefaultPolicyRefused: buildx applies DOCKERFILE.rego beside a local
+// Dockerfile without being asked; orch cannot, so such a target is
+// refused at its dockerfile unless its policy is disabled.
+func TestDefaultPolicyRefused(t *testing.T) {
+	cfg := loadFile(t, `target "app" {
+  dockerfile = "Dockerfile"
+}
+target "off" {
+  policy = ["disabled=true"]
+}
+target "inline" {
+  dockerfile-inline = "FROM scratch"
+}
+`)
+	rego := filepath.Join(cfg.Targets["app"].Dir, "Dockerfile.rego")
+	if err := os.WriteFile(rego, []byte("package docker\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := CheckTargets([]*config.Target{cfg.Targets["app"], cfg.Targets["off"], cfg.Targets["inline"]})
+	want := `Target "app": source policy ` + rego + `: buildx applies the policy beside a Dockerfile to its build, and orch does not evaluate source policies yet; ` +
+		`set policy = ["disabled=true"] (or pass --policy disabled=true) to build without it, or remove the file.`
+	if len(got) != 1 || got[0].Detail != want || got[0].Subject == nil || got[0].Subject.Start.Line != 2 {
+		t.Errorf("diagnostics %v, want one at line 2:\n%s", got, want)
+	}
+}
