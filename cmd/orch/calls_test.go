@@ -221,10 +221,10 @@ func TestCallOutlineTargets(t *testing.T) {
 
 // TestCallJSON: with format=json the answers come as one JSON document,
 // as bake's: every target's definition under "build" beside its answer
-// under the method's name.
+// under the method's name; --metadata-file records the answers.
 func TestCallJSON(t *testing.T) {
 	bk := testbed.StartBuildKit(t)
-	code, stdout, _, _ := callRun(t, bk, "--call", "check,format=json", "app", "clean")
+	code, stdout, _, dir := callRun(t, bk, "--call", "check,format=json", "--metadata-file", "md.json", "app", "clean")
 	var doc struct {
 		Target map[string]struct {
 			Build map[string]any `json:"build"`
@@ -260,5 +260,24 @@ func TestCallJSON(t *testing.T) {
 	}
 	if c := doc.Target["clean"].Check; c == nil || len(c.Warnings) != 0 {
 		t.Errorf("clean: %+v", c)
+	}
+	// The metadata file holds each answer as buildx writes it: result.json
+	// as an object, no build record.
+	raw, err := os.ReadFile(filepath.Join(dir, "md.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md map[string]struct {
+		BuildRef   string `json:"buildx.build.ref"`
+		ResultJSON struct {
+			Warnings []any `json:"warnings"`
+		} `json:"result.json"`
+		Status string `json:"result.statuscode"`
+	}
+	if err := json.Unmarshal(raw, &md); err != nil {
+		t.Fatalf("metadata file: %v\n%s", err, raw)
+	}
+	if a := md["app"]; len(a.ResultJSON.Warnings) != 4 || a.Status != "1" || a.BuildRef != "" {
+		t.Errorf("metadata of app: %+v\n%s", a, raw)
 	}
 }

@@ -98,9 +98,10 @@ func (c *Call) Name() string {
 // subrequestCaps is the capability buildx announces with every call.
 const subrequestCaps = "moby.buildkit.frontend.subrequests+forward"
 
-// call runs the target's frontend method (req.call) and returns its answer.
-// Nothing is exported and no cache is written: only the answer matters.
-func (s *Solver) call(ctx context.Context, req *request, prog *progress) (*runner.CallResult, error) {
+// call runs the target's frontend method (req.call) and returns its answer
+// and the metadata buildx writes for it to a --metadata-file. Nothing is
+// exported and no cache is written: only the answer matters.
+func (s *Solver) call(ctx context.Context, req *request, prog *progress) (*runner.CallResult, map[string]any, error) {
 	freq := frontendRequest(req)
 	if caps := freq.FrontendOpt["frontend.caps"]; caps != "" {
 		freq.FrontendOpt["frontend.caps"] = caps + "," + subrequestCaps
@@ -121,9 +122,25 @@ func (s *Solver) call(ctx context.Context, req *request, prog *progress) (*runne
 	})
 	_, err := s.c.Build(ctx, opt, "orch", build, prog.channel())
 	if err = refused(err); err != nil {
-		return nil, prog.stepError(req, err)
+		return nil, nil, prog.stepError(req, err)
 	}
-	return callResult(req.call, meta, shownPath(req.dockerfile))
+	res, err := callResult(req.call, meta, shownPath(req.dockerfile))
+	return res, callMetadata(meta), err
+}
+
+// callMetadata is the answer as buildx records it in the metadata file:
+// result.json as the object it holds, every other key as its text.
+func callMetadata(meta map[string][]byte) map[string]any {
+	out := map[string]any{}
+	for k, v := range meta {
+		var obj map[string]any
+		if k == "result.json" && json.Unmarshal(v, &obj) == nil && len(obj) > 0 {
+			out[k] = obj
+			continue
+		}
+		out[k] = string(v)
+	}
+	return out
 }
 
 // callResult renders the answer of method as buildx's printResult does,

@@ -237,7 +237,7 @@ func (s *Solver) Solve(ctx context.Context, job runner.Job) (*runner.Result, err
 		}
 	}
 	if req.call != "" {
-		if res.Call, err = s.call(ctx, req, prog); err != nil {
+		if res.Call, res.Metadata, err = s.call(ctx, req, prog); err != nil {
 			return nil, fmt.Errorf("target %q: %w", t.Name, err)
 		}
 	}
