@@ -5,43 +5,44 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/orch-build/orch/internal/jsonschema"
+	"github.com/orch-build/orch/internal/schematest"
 )
 
 // schemaFile is the JSON Schema of Document, kept in sync by the tests below.
 const schemaFile = "../schema/plan.schema.json"
 
-func loadSchema(t *testing.T) map[string]any {
+func loadSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	s, err := jsonschema.ReadFile(schemaFile)
+	s, err := schematest.Compile(schemaFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-// TestSchemaMatchesDocument walks Document and the schema side by side:
-// every struct is a closed object whose properties are exactly the JSON
-// field names and whose required list is exactly the fields without
-// omitempty, and every Go kind has the matching schema type. Adding a
-// field to Document without describing it fails here.
+// TestSchemaMatchesDocument walks Document and the compiled schema side
+// by side: every struct is a closed object whose properties are exactly
+// the JSON field names and whose required list is exactly the fields
+// without omitempty, and every Go kind has the matching schema type.
+// Adding a field to Document without describing it fails here.
 func TestSchemaMatchesDocument(t *testing.T) {
-	root := loadSchema(t)
-	sc := &schemaChecker{root: root}
-	sc.check(reflect.TypeFor[Document](), root, "#")
+	sc := &schemaChecker{}
+	sc.check(reflect.TypeFor[Document](), loadSchema(t), "#")
 	for _, p := range sc.problems {
 		t.Error(p)
 	}
 }
 
 type schemaChecker struct {
-	root     map[string]any
 	problems []string
 }
 
@@ -49,22 +50,26 @@ func (sc *schemaChecker) fail(path, format string, args ...any) {
 	sc.problems = append(sc.problems, path+": "+fmt.Sprintf(format, args...))
 }
 
-func (sc *schemaChecker) check(t reflect.Type, s map[string]any, path string) {
-	s, err := jsonschema.Resolve(sc.root, s)
-	if err != nil {
-		sc.fail(path, "%v", err)
-		return
+// types returns the types s allows, sorted; none for a schema without
+// "type".
+func types(s *jsonschema.Schema) []string {
+	if s.Types == nil {
+		return nil
 	}
+	return s.Types.ToStrings()
+}
+
+func (sc *schemaChecker) check(t reflect.Type, s *jsonschema.Schema, path string) {
+	s = schematest.Deref(s)
 	if s == nil {
 		sc.fail(path, "no schema for Go type %s", t)
 		return
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		if s["type"] != "object" || s["additionalProperties"] != false {
+		if !slices.Equal(types(s), []string{"object"}) || s.AdditionalProperties != false {
 			sc.fail(path, "%s needs a closed object schema (type object, additionalProperties false)", t)
 		}
-		props, _ := s["properties"].(map[string]any)
 		var fields, required []string
 		for i := range t.NumField() {
 			f := t.Field(i)
@@ -78,37 +83,32 @@ func (sc *schemaChecker) check(t reflect.Type, s map[string]any, path string) {
 			if !strings.Contains(opts, "omitempty") {
 				required = append(required, name)
 			}
-			ps, _ := props[name].(map[string]any)
-			sc.check(f.Type, ps, path+"/"+name)
+			sc.check(f.Type, s.Properties[name], path+"/"+name)
 		}
 		var schemaProps []string
-		for name := range props {
+		for name := range s.Properties {
 			schemaProps = append(schemaProps, name)
 		}
-		var schemaRequired []string
-		for _, r := range s["required"].([]any) {
-			schemaRequired = append(schemaRequired, r.(string))
-		}
+		schemaRequired := slices.Clone(s.Required)
 		for _, l := range [][]string{fields, required, schemaProps, schemaRequired} {
 			sort.Strings(l)
 		}
 		if diff := cmp.Diff(fields, schemaProps); diff != "" {
 			sc.fail(path, "properties differ from %s's fields (-go +schema):\n%s", t, diff)
 		}
-		if diff := cmp.Diff(required, schemaRequired); diff != "" {
+		if diff := cmp.Diff(required, schemaRequired, cmpopts.EquateEmpty()); diff != "" {
 			sc.fail(path, "required differs from %s's fields without omitempty (-go +schema):\n%s", t, diff)
 		}
 	case reflect.Slice:
-		if s["type"] != "array" {
+		if !slices.Equal(types(s), []string{"array"}) {
 			sc.fail(path, "%s needs type array", t)
 		}
-		items, _ := s["items"].(map[string]any)
-		sc.check(t.Elem(), items, path+"/items")
+		sc.check(t.Elem(), s.Items2020, path+"/items")
 	case reflect.Map:
-		if s["type"] != "object" || t.Key().Kind() != reflect.String {
+		if !slices.Equal(types(s), []string{"object"}) || t.Key().Kind() != reflect.String {
 			sc.fail(path, "%s needs type object", t)
 		}
-		ap, _ := s["additionalProperties"].(map[string]any)
+		ap, _ := s.AdditionalProperties.(*jsonschema.Schema)
 		sc.check(t.Elem(), ap, path+"/additionalProperties")
 	case reflect.String:
 		sc.scalar(s, path, t, "string")
@@ -123,15 +123,17 @@ func (sc *schemaChecker) check(t reflect.Type, s map[string]any, path string) {
 
 // scalar accepts a schema with the given type, or a const or enum whose
 // values all have that type.
-func (sc *schemaChecker) scalar(s map[string]any, path string, t reflect.Type, typ string) {
-	if s["type"] == typ {
+func (sc *schemaChecker) scalar(s *jsonschema.Schema, path string, t reflect.Type, typ string) {
+	if slices.Equal(types(s), []string{typ}) {
 		return
 	}
-	values, ok := s["enum"].([]any)
-	if c, isConst := s["const"]; isConst {
-		values, ok = []any{c}, true
-	}
-	if !ok {
+	var values []any
+	switch {
+	case s.Const != nil:
+		values = []any{*s.Const}
+	case s.Enum != nil:
+		values = s.Enum.Values
+	default:
 		sc.fail(path, "%s needs type %s, a const or an enum", t, typ)
 		return
 	}
@@ -142,7 +144,8 @@ func (sc *schemaChecker) scalar(s map[string]any, path string, t reflect.Type, t
 	}
 }
 
-// jsonType names the JSON Schema type of a decoded value.
+// jsonType names the JSON Schema type of a value of a compiled schema,
+// whose numbers are json.Numbers.
 func jsonType(v any) string {
 	switch v := v.(type) {
 	case nil:
@@ -151,8 +154,8 @@ func jsonType(v any) string {
 		return "boolean"
 	case string:
 		return "string"
-	case float64:
-		if v == float64(int64(v)) {
+	case json.Number:
+		if _, err := v.Int64(); err == nil {
 			return "integer"
 		}
 		return "number"
@@ -165,13 +168,8 @@ func jsonType(v any) string {
 }
 
 // validate checks a decoded document against the schema.
-func validate(t *testing.T, root map[string]any, doc any) []string {
-	t.Helper()
-	errs, err := jsonschema.ValidateValue(root, doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return errs
+func validate(root *jsonschema.Schema, doc any) []schematest.Problem {
+	return schematest.Check(root, doc)
 }
 
 // TestDocumentValidates checks real documents against the schema: the
@@ -187,8 +185,8 @@ func TestDocumentValidates(t *testing.T) {
 		if err := json.Unmarshal([]byte(buf.String()), &v); err != nil {
 			t.Fatal(err)
 		}
-		for _, e := range validate(t, root, v) {
-			t.Error(e)
+		for _, p := range validate(root, v) {
+			t.Error(p)
 		}
 	}
 	t.Run("fixture", func(t *testing.T) { check(t, mustPlan(t, fixture(), "default")) })
@@ -197,8 +195,9 @@ func TestDocumentValidates(t *testing.T) {
 	})
 }
 
-// TestValidatorRejects makes sure the validator above can fail, so that
-// TestDocumentValidates means something.
+// TestValidatorRejects makes sure the validation above can fail, so that
+// TestDocumentValidates means something: a document breaking the schema in
+// six places gives those six violations.
 func TestValidatorRejects(t *testing.T) {
 	root := loadSchema(t)
 	bad := map[string]any{
@@ -210,16 +209,18 @@ func TestValidatorRejects(t *testing.T) {
 		}},
 		"levels": []any{},
 	}
-	want := []string{ // sorted
-		"$.targets[0].dependencies[0].kind: both is not one of [data order]",
-		"$.targets[0].exported: got string, want boolean",
-		"$.targets[0].level: -1 is below the minimum 0",
-		"$.targets[0]: property \"extra\" is not allowed",
-		"$.version: got 2, want the constant 1",
-		"$: missing required property \"critical_path\"",
+	want := []string{ // sorted by path; "" is the whole document
+		" required",
+		"/targets/0 additionalProperties",
+		"/targets/0/dependencies/0/kind enum",
+		"/targets/0/exported type",
+		"/targets/0/level minimum",
+		"/version const",
 	}
-	got := validate(t, root, bad)
-	sort.Strings(got)
+	var got []string
+	for _, p := range validate(root, bad) {
+		got = append(got, p.Path+" "+p.Keyword)
+	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("violations (-want +got):\n%s", diff)
 	}

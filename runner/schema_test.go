@@ -4,37 +4,42 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/orch-build/orch/internal/jsonschema"
+	"github.com/orch-build/orch/internal/schematest"
 )
 
 // The run report's schema lives with the file format's schema; this
 // package's tests keep it in sync with the Go types that write reports.
 var schemaPath = filepath.Join("..", "schema", "report.schema.json")
 
-func loadSchema(t *testing.T) map[string]any {
+func loadSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	s, err := jsonschema.ReadFile(schemaPath)
+	s, err := schematest.Compile(schemaPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-// validate checks a decoded document against the schema.
-func validate(t *testing.T, root map[string]any, doc any) []string {
+// validate checks a decoded document against the schema and returns its
+// violations as "PATH KEYWORD: message" ("" is the whole document).
+func validate(t *testing.T, root *jsonschema.Schema, doc any) []string {
 	t.Helper()
-	errs, err := jsonschema.ValidateValue(root, doc)
-	if err != nil {
-		t.Fatal(err)
+	var out []string
+	for _, p := range schematest.Check(root, doc) {
+		out = append(out, p.Path+" "+p.Keyword+": "+p.Message)
 	}
-	return errs
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -46,27 +51,28 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// TestValidatorRejects proves the validator can fail: each broken document
-// must give exactly the expected problem.
+// TestValidatorRejects proves the validation can fail: each broken
+// document must give exactly the expected problem, by path and keyword.
 func TestValidatorRejects(t *testing.T) {
 	schema := loadSchema(t)
 	for _, tc := range []struct {
 		name   string
 		mutate func(doc map[string]any)
-		want   string
+		want   string // "PATH KEYWORD"
+		names  string // a word the message must contain
 	}{
-		{"missing field", func(d map[string]any) { delete(d, "jobs") }, `$: missing required property "jobs"`},
-		{"extra field", func(d map[string]any) { d["colour"] = "red" }, `$: property "colour" is not allowed`},
-		{"wrong version", func(d map[string]any) { d["version"] = 2.0 }, "$.version: got 2, want the constant 1"},
-		{"bad status", func(d map[string]any) { target(d, 0)["status"] = "exploded" }, "$.targets[0].status: exploded is not one of [built cached failed skipped cancelled]"},
-		{"wrong type", func(d map[string]any) { d["jobs"] = "many" }, "$.jobs: got string, want integer"},
-		{"fraction", func(d map[string]any) { d["jobs"] = 1.5 }, "$.jobs: got number, want integer"},
-		{"negative", func(d map[string]any) { d["retries"] = -1.0 }, "$.retries: -1 is below the minimum 0"},
-		{"bad time", func(d map[string]any) { d["started"] = "yesterday" }, `$.started: "yesterday" is not a date-time`},
-		{"nested extra", func(d map[string]any) { target(d, 2)["error"].(map[string]any)["hint"] = "x" }, `$.targets[2].error: property "hint" is not allowed`},
+		{"missing field", func(d map[string]any) { delete(d, "jobs") }, " required", "jobs"},
+		{"extra field", func(d map[string]any) { d["colour"] = "red" }, " additionalProperties", "colour"},
+		{"wrong version", func(d map[string]any) { d["version"] = 2.0 }, "/version const", "1"},
+		{"bad status", func(d map[string]any) { target(d, 0)["status"] = "exploded" }, "/targets/0/status enum", "cancelled"},
+		{"wrong type", func(d map[string]any) { d["jobs"] = "many" }, "/jobs type", "integer"},
+		{"fraction", func(d map[string]any) { d["jobs"] = 1.5 }, "/jobs type", "integer"},
+		{"negative", func(d map[string]any) { d["retries"] = -1.0 }, "/retries minimum", "0"},
+		{"bad time", func(d map[string]any) { d["started"] = "yesterday" }, "/started format", "date-time"},
+		{"nested extra", func(d map[string]any) { target(d, 2)["error"].(map[string]any)["hint"] = "x" }, "/targets/2/error additionalProperties", "hint"},
 		{"attempt item", func(d map[string]any) {
 			delete(target(d, 1)["attempts"].([]any)[1].(map[string]any), "number")
-		}, `$.targets[1].attempts[1]: missing required property "number"`},
+		}, "/targets/1/attempts/1 required", "number"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b strings.Builder
@@ -78,9 +84,16 @@ func TestValidatorRejects(t *testing.T) {
 				t.Fatal(err)
 			}
 			tc.mutate(doc)
-			got := validate(t, schema, doc)
+			problems := schematest.Check(schema, doc)
+			var got []string
+			for _, p := range problems {
+				got = append(got, p.Path+" "+p.Keyword)
+			}
 			if diff := cmp.Diff([]string{tc.want}, got); diff != "" {
-				t.Errorf("problems (-want +got):\n%s", diff)
+				t.Fatalf("problems (-want +got):\n%s\n%q", diff, problems)
+			}
+			if !strings.Contains(problems[0].Message, tc.names) {
+				t.Errorf("message %q does not name %q", problems[0].Message, tc.names)
 			}
 		})
 	}
@@ -97,11 +110,15 @@ func target(doc map[string]any, i int) map[string]any {
 // field on either side fails here.
 func TestSchemaInSync(t *testing.T) {
 	root := loadSchema(t)
-	checkSync(t, root, root, reflect.TypeFor[reportJSON](), "$")
+	checkSync(t, root, reflect.TypeFor[reportJSON](), "$")
 
 	// Values the types cannot express.
-	if got := root["properties"].(map[string]any)["version"].(map[string]any)["const"]; got != float64(ReportVersion) {
-		t.Errorf("schema version const = %v, ReportVersion = %d", got, ReportVersion)
+	var version any
+	if c := root.Properties["version"].Const; c != nil {
+		version = *c
+	}
+	if version != json.Number(strconv.Itoa(ReportVersion)) {
+		t.Errorf("schema version const = %v, ReportVersion = %d", version, ReportVersion)
 	}
 	var runStatuses []any
 	for _, r := range []*Report{
@@ -111,7 +128,7 @@ func TestSchemaInSync(t *testing.T) {
 	} {
 		runStatuses = append(runStatuses, r.Status())
 	}
-	if diff := cmp.Diff(runStatuses, root["properties"].(map[string]any)["status"].(map[string]any)["enum"]); diff != "" {
+	if diff := cmp.Diff(runStatuses, enum(root.Properties["status"])); diff != "" {
 		t.Errorf("run status enum (-Go +schema):\n%s", diff)
 	}
 }
@@ -122,40 +139,50 @@ var (
 	phaseType  = reflect.TypeFor[Phase]()
 )
 
-func checkSync(t *testing.T, root, s map[string]any, typ reflect.Type, path string) {
+// enum returns the values of s's enum, nil when it has none.
+func enum(s *jsonschema.Schema) []any {
+	if s == nil || s.Enum == nil {
+		return nil
+	}
+	return s.Enum.Values
+}
+
+func checkSync(t *testing.T, s *jsonschema.Schema, typ reflect.Type, path string) {
 	t.Helper()
-	s, err := jsonschema.Resolve(root, s)
-	if err != nil {
-		t.Errorf("%s: %v", path, err)
+	s = schematest.Deref(s)
+	if s == nil {
+		t.Errorf("%s: no schema for Go type %s", path, typ)
 		return
 	}
 	wantType := func(want string) {
-		if got, _ := s["type"].(string); got != want {
+		var got []string
+		if s.Types != nil {
+			got = s.Types.ToStrings()
+		}
+		if !slices.Equal(got, []string{want}) {
 			t.Errorf("%s: schema type %q, Go type %s wants %q", path, got, typ, want)
 		}
 	}
 	switch {
 	case typ == timeType:
 		wantType("string")
-		if s["format"] != "date-time" {
+		if s.Format == nil || s.Format.Name != "date-time" {
 			t.Errorf("%s: time field without format date-time", path)
 		}
 	case typ == statusType:
-		checkEnum(t, path, "status", Statuses, s["enum"])
+		checkEnum(t, path, "status", Statuses, enum(s))
 	case typ == phaseType:
-		checkEnum(t, path, "phase", Phases, s["enum"])
+		checkEnum(t, path, "phase", Phases, enum(s))
 	case typ.Kind() == reflect.Pointer:
-		checkSync(t, root, s, typ.Elem(), path)
+		checkSync(t, s, typ.Elem(), path)
 	case typ.Kind() == reflect.Slice:
 		wantType("array")
-		items, _ := s["items"].(map[string]any)
-		checkSync(t, root, items, typ.Elem(), path+"[]")
+		checkSync(t, s.Items2020, typ.Elem(), path+"[]")
 	case typ.Kind() == reflect.Struct:
 		wantType("object")
-		if s["additionalProperties"] != false {
+		if s.AdditionalProperties != false {
 			t.Errorf("%s: object schema must set additionalProperties to false", path)
 		}
-		props, _ := s["properties"].(map[string]any)
 		var goFields, goRequired []string
 		for f := range typ.Fields() {
 			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
@@ -163,31 +190,28 @@ func checkSync(t *testing.T, root, s map[string]any, typ reflect.Type, path stri
 			if opts != "omitempty" {
 				goRequired = append(goRequired, name)
 			}
-			sub, ok := props[name].(map[string]any)
+			sub, ok := s.Properties[name]
 			if !ok {
 				continue // reported by the comparison below
 			}
-			checkSync(t, root, sub, f.Type, path+"."+name)
+			checkSync(t, sub, f.Type, path+"."+name)
 		}
-		var schemaRequired []string
-		for _, r := range s["required"].([]any) {
-			schemaRequired = append(schemaRequired, r.(string))
-		}
+		schemaRequired := slices.Clone(s.Required)
 		sort.Strings(goFields)
 		sort.Strings(goRequired)
 		sort.Strings(schemaRequired)
-		if diff := cmp.Diff(goFields, sortedKeys(props)); diff != "" {
+		if diff := cmp.Diff(goFields, sortedKeys(s.Properties)); diff != "" {
 			t.Errorf("%s: properties (-Go +schema):\n%s", path, diff)
 		}
-		if diff := cmp.Diff(goRequired, schemaRequired); diff != "" {
+		if diff := cmp.Diff(goRequired, schemaRequired, cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("%s: required (-Go +schema):\n%s", path, diff)
 		}
 	case typ.Kind() == reflect.String:
-		if _, isConst := s["const"]; !isConst && s["enum"] == nil {
+		if s.Const == nil && s.Enum == nil {
 			wantType("string")
 		}
 	case typ.Kind() == reflect.Int:
-		if _, isConst := s["const"]; !isConst {
+		if s.Const == nil {
 			wantType("integer")
 		}
 	case typ.Kind() == reflect.Float64:

@@ -25,7 +25,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/orch-build/orch/internal/jsonschema"
+	"github.com/orch-build/orch/internal/schematest"
 	"github.com/orch-build/orch/internal/testbed"
 	"github.com/orch-build/orch/runner"
 )
@@ -840,13 +840,13 @@ func checkReportSchema(t *testing.T, raw []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	schema, err := os.ReadFile(filepath.Join(root, "schema", "report.schema.json"))
+	schema, err := schematest.Compile(filepath.Join(root, "schema", "report.schema.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	problems, err := jsonschema.Validate(schema, raw)
+	problems, err := schematest.CheckJSON(schema, raw)
 	if err != nil {
-		t.Fatalf("report schema: %v", err)
+		t.Fatalf("report: %v", err)
 	}
 	for _, p := range problems {
 		t.Errorf("report: %s", p)

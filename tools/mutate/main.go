@@ -165,7 +165,10 @@ func hasGoFiles(dir string) bool {
 // mutatePackage runs gremlins on pkg in a copy of the tree and reads its
 // JSON report.
 func mutatePackage(ctx context.Context, root, gremlins, pkg string, extra []string, stdout, stderr io.Writer) (result, error) {
-	tmp, err := os.MkdirTemp("", "orch-mutate-")
+	// A short name: the tests run with TMPDIR here, and the test bed's
+	// podman refuses a run root longer than 50 bytes, a unix socket path
+	// longer than 108.
+	tmp, err := os.MkdirTemp("", "om-")
 	if err != nil {
 		return result{}, err
 	}
