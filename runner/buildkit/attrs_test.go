@@ -158,20 +158,24 @@ target "from-registry" {
 	}
 }
 
-// TestCacheExportAndImport writes a local cache and builds from it.
+// TestCacheExportAndImport writes a local cache on one daemon and builds
+// from it on a fresh one, whose own cache is empty: the RUN step, which
+// writes a random stamp, comes from the imported cache, so the second
+// image has the first one's stamp.
 func TestCacheExportAndImport(t *testing.T) {
 	p := newProject(t, map[string]string{
 		"orch.hcl": `
 variable "BUSYBOX" {}
+variable "OUT" {}
 target "app" {
   contexts   = { busybox = BUSYBOX }
   cache-to   = ["type=local,dest=cache,mode=max"]
   cache-from = ["type=local,src=cache"]
-  output     = ["type=cacheonly"]
+  output     = ["type=local,dest=${OUT}"]
 }`,
 		"Dockerfile": busyboxDockerfile + "RUN cat /proc/sys/kernel/random/uuid > /stamp\n",
 	})
-	p.mustBuild(buildOpts{})
+	p.mustBuild(buildOpts{vars: map[string]string{"OUT": "first"}})
 	raw, err := os.ReadFile(p.path("cache/index.json"))
 	if err != nil {
 		t.Fatalf("cache-to wrote no cache: %v", err)
@@ -179,9 +183,29 @@ target "app" {
 	if !bytes.Contains(raw, []byte("manifests")) {
 		t.Errorf("cache index.json: %s", raw)
 	}
-	rep := p.mustBuild(buildOpts{})
+	p.bk = testbed.StartExtraBuildKit(t, "")
+	rep := p.mustBuild(buildOpts{vars: map[string]string{"OUT": "second"}})
+	assertFromImportedCache(t, p, rep)
+}
+
+// assertFromImportedCache checks that the build of app into second/ on a
+// fresh daemon took its steps from the cache the build into first/ wrote:
+// steps are reported cached and the random stamp is the first build's.
+func assertFromImportedCache(t *testing.T, p *project, rep *runner.Report) {
+	t.Helper()
 	if o := outcome(t, rep, "app"); o.Result.Cached == 0 {
-		t.Errorf("second build: %d of %d steps cached, want the RUN step from cache", o.Result.Cached, o.Result.Total)
+		t.Errorf("build on a fresh daemon: %d of %d steps cached, want the RUN step from the imported cache", o.Result.Cached, o.Result.Total)
+	}
+	first, err := os.ReadFile(p.path("first/stamp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := os.ReadFile(p.path("second/stamp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) == 0 || !bytes.Equal(first, second) {
+		t.Errorf("/stamp %q on the fresh daemon, %q on the first: the RUN step ran again instead of coming from the cache", second, first)
 	}
 }
 
