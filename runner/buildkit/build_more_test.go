@@ -15,7 +15,6 @@ import (
 
 	"github.com/orch-build/orch/internal/testbed"
 	"github.com/orch-build/orch/runner"
-	runreport "github.com/orch-build/orch/runner/report"
 )
 
 // busyboxDockerfile starts an image with a shell; steps are appended.
@@ -44,7 +43,11 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func TestSecretsReachRunStepOnly(t *testing.T) {
+// TestSecretsReachRunStep: a file secret and an environment secret are
+// mounted in the RUN step that asks for them. That neither value reaches a
+// file orch writes is cmd/orch's TestSecretsLeakIntoNoFile, over every
+// file of an `orch build`.
+func TestSecretsReachRunStep(t *testing.T) {
 	const fileSecret, envSecret = "file-secret-7f3a9c", "env-secret-51be02"
 	t.Setenv("ORCH_TEST_TOKEN", envSecret)
 	p := newProject(t, map[string]string{
@@ -62,47 +65,15 @@ RUN --mount=type=secret,id=file --mount=type=secret,id=env \
     echo "file=$(wc -c < /run/secrets/file) env=$(wc -c < /run/secrets/env)"
 `,
 	})
-	log := &syncBuffer{}
-	rep := p.mustBuild(buildOpts{runner: runner.Options{Observer: nil, LogDir: p.path("logs")}, stdout: log})
+	p.mustBuild(buildOpts{runner: runner.Options{LogDir: p.path("logs")}})
 	l, img := singleImage(t, p.path("out/app"))
-	// The RUN step saw both secrets: their hash is in the image.
 	want := md5hex(fileSecret + envSecret)
 	if got := fileIn(t, l, img, "/secret.md5"); !strings.HasPrefix(got, want) {
 		t.Errorf("secret.md5 %q, want %s: the RUN step did not see both secrets", got, want)
 	}
-	// No layer, config or log holds a secret value.
-	var everything bytes.Buffer
-	_ = filepath.WalkDir(p.path("out/app"), func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			raw, _ := os.ReadFile(path)
-			everything.Write(raw)
-		}
-		return nil
-	})
-	for _, layer := range img.Manifest.Layers {
-		everything.Write(gunzip(t, l.Blob(t, layer.Digest)))
-	}
-	logs, _ := os.ReadFile(p.path("logs/app.log"))
-	everything.Write(logs)
-	everything.WriteString(log.String())
-	var report bytes.Buffer
-	_ = rep.WriteJSON(&report)
-	_ = rep.WriteSummary(&report)
-	// The views of the run, which carry its steps and their names.
-	if err := runreport.WriteHTML(&report, rep, runreport.HTMLOptions{}); err != nil {
+	logs, err := os.ReadFile(p.path("logs/app.log"))
+	if err != nil {
 		t.Fatal(err)
-	}
-	if err := runreport.WriteTrace(&report, rep); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(report.String(), "--mount=type=secret,id=env") {
-		t.Error("the views do not show the step that used the secrets; the check below proves nothing")
-	}
-	everything.Write(report.Bytes())
-	for _, s := range []string{fileSecret, envSecret} {
-		if bytes.Contains(everything.Bytes(), []byte(s)) {
-			t.Errorf("secret %q leaked into the image, the logs, the report or its views", s)
-		}
 	}
 	if !strings.Contains(string(logs), "file=18 env=17") {
 		t.Errorf("the log does not show the step's output; got:\n%s", logs)
