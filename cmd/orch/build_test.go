@@ -598,7 +598,7 @@ func TestBuildInterrupted(t *testing.T) {
 	if code != exitInterrupted {
 		t.Fatalf("exit code %d, want %d\n%s", code, exitInterrupted, stderr)
 	}
-	for _, want := range []string{"orch: interrupted, cancelling", "1 target: 1 cancelled"} {
+	for _, want := range []string{"orch: interrupted, cancelling (press Ctrl-C again to exit now)\n", "1 target: 1 cancelled"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("standard error lacks %q:\n%s", want, stderr)
 		}

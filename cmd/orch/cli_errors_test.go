@@ -154,10 +154,11 @@ func TestBuilderLifecycle(t *testing.T) {
 		run([]string{"orch", "builder", "stop"}, &out, &out)
 	})
 
-	if out := orch("status"); !strings.Contains(out, "not running") {
+	if out := orch("status"); !strings.HasPrefix(out, "managed buildkitd: not running (state ") {
 		t.Fatalf("status before start: %q", out)
 	}
-	if out := orch("start"); !strings.Contains(out, "running at unix://"+filepath.Join(dir, "run", "orch", "buildkitd.sock")) {
+	addr := "unix://" + filepath.Join(dir, "run", "orch", "buildkitd.sock")
+	if out := orch("start"); out != "managed buildkitd: running at "+addr+"\n" {
 		t.Fatalf("start: %q", out)
 	}
 	pidOf := func(status string) string {
@@ -169,8 +170,10 @@ func TestBuilderLifecycle(t *testing.T) {
 		return m[1]
 	}
 	first := orch("status")
-	if !strings.Contains(first, "managed buildkitd: running") || !strings.Contains(first, "linux/amd64") {
-		t.Fatalf("status after start: %q", first)
+	status := regexp.MustCompile(`^managed buildkitd: running\npid:       \d+\naddress:   ` + regexp.QuoteMeta(addr) +
+		`\nstate:     ` + regexp.QuoteMeta(filepath.Join(dir, "data", "orch", "buildkitd")) + `\nplatforms: linux/amd64(, [^\n]+)?\n$`)
+	if !status.MatchString(first) {
+		t.Fatalf("status after start: %q, want it to match %s", first, status)
 	}
 	orch("start")
 	if a, b := pidOf(first), pidOf(orch("status")); a != b {
