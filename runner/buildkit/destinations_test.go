@@ -166,32 +166,40 @@ func TestLayoutManyTargets(t *testing.T) {
 	}
 }
 
-// secondRunWhileLocked starts a run of p, waits until it holds the lock
-// file lock, runs p again with second meanwhile and returns the second
+// secondRunWhileLocked starts a run of p and, while its first node has
+// started (its observer holds the node there), checks that it holds the
+// lock file lock and runs p again with second; it returns the second
 // run's error once the first succeeded.
 func secondRunWhileLocked(t *testing.T, p *project, lock string, second buildOpts) error {
 	t.Helper()
-	var wg sync.WaitGroup
+	started, release, firstDone := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	hold := runner.ObserverFunc(func(e runner.Event) {
+		if e.Kind == runner.NodeStarted {
+			once.Do(func() {
+				close(started)
+				<-release
+			})
+		}
+	})
 	var firstErr error
-	wg.Add(1)
 	go func() {
-		defer wg.Done()
-		_, _, firstErr = p.run(buildOpts{}, destOpts{})
+		defer close(firstDone)
+		_, _, firstErr = p.run(buildOpts{runner: runner.Options{Observer: hold}}, destOpts{})
 	}()
-	// The first run is another goroutine's solve: its lock file is the
-	// only sign that it holds the layout.
-	deadline := time.Now().Add(time.Minute)
-	for {
-		if _, err := os.Stat(lock); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the first run never took the layout's lock")
-		}
-		time.Sleep(5 * time.Millisecond)
+	select {
+	case <-started:
+	case <-firstDone:
+		t.Fatalf("the first run ended before a node started: %v", firstErr)
+	}
+	if _, err := os.Stat(lock); err != nil {
+		close(release)
+		<-firstDone
+		t.Fatalf("the first run is building without the layout's lock: %v", err)
 	}
 	_, _, err := p.run(second, destOpts{})
-	wg.Wait()
+	close(release)
+	<-firstDone
 	if firstErr != nil {
 		t.Fatalf("first run: %v", firstErr)
 	}
