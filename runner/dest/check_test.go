@@ -57,6 +57,9 @@ func TestCheck(t *testing.T) {
 		{"registry without a name", nil, "type=registry", "output type=registry: the image has no name; set tags or name="},
 		{"push without a name", nil, "type=image,push=true", "output type=image,push=true: the image has no name; set tags or name="},
 		{"image kept by the builder", nil, "type=image", ""},
+		{"push to a name with a digest", nil, "type=registry,name=example.com/app@" + zeroDigest, `output type=registry: image name "example.com/app@` + zeroDigest + `" holds a digest, which cannot be a tag; name the repository and a tag`},
+		{"push by digest to a name with a digest", nil, "type=registry,push-by-digest=true,name=example.com/app@" + zeroDigest, ""},
+		{"store a name with a digest", nil, "type=containerd,push-by-digest=true,name=example.com/app@" + zeroDigest, `output type=containerd: image name "example.com/app@` + zeroDigest + `" holds a digest, which cannot be a tag; name the repository and a tag`},
 		{"local without dest", nil, "type=local", "output type=local needs dest=PATH (or dest=- for standard output)"},
 		{"docker without a name", nil, "type=docker,dest=out/a.tar", "output type=docker: the image has no name; set tags or name="},
 		{"local to stdout", nil, "type=local,dest=-", "output type=local: a directory cannot go to standard output"},
@@ -88,6 +91,9 @@ func TestCheck(t *testing.T) {
 		})
 	}
 }
+
+// zeroDigest is a well-formed digest of nothing built.
+var zeroDigest = "sha256:" + strings.Repeat("0", 64)
 
 func mustWrite(t *testing.T, path, content string) {
 	t.Helper()

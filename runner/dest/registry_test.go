@@ -113,22 +113,32 @@ func TestPushImageAndTags(t *testing.T) {
 	assertNoStaging(t, root)
 }
 
+// TestPushByDigestOnly: push-by-digest=true pushes the image to the
+// name's repository by digest and moves no tag; a digest in the name only
+// names the repository.
 func TestPushByDigestOnly(t *testing.T) {
 	reg := testbed.StartRegistry(t)
 	img := newTestImage(t, "a", "linux/amd64")
-	tg := target(t.TempDir(), "app", nil, "type=image,push=true,push-by-digest=true,name="+reg.Host+"/bydigest/app")
-	r := openRun(t, tg)
-	dests, err := r.Commit(context.Background(), stageBuilt(t, r, tg, img, nil, nil))
-	if err != nil {
-		t.Fatal(err)
+	for _, tt := range []struct{ name, repo string }{
+		{reg.Host + "/bydigest/app", "bydigest/app"},
+		{reg.Host + "/bydigest/pinned@" + zeroDigest, "bydigest/pinned"},
+	} {
+		t.Run(tt.repo, func(t *testing.T) {
+			tg := target(t.TempDir(), "app", nil, "type=image,push=true,push-by-digest=true,name="+tt.name)
+			r := openRun(t, tg)
+			dests, err := r.Commit(context.Background(), stageBuilt(t, r, tg, img, nil, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []string{"registry:" + reg.Host + "/" + tt.repo + "@" + img.root.Digest.String()}; !slices.Equal(dests, want) {
+				t.Errorf("destinations %v, want %v", dests, want)
+			}
+			if tags := reg.Tags(t, tt.repo); len(tags) != 0 {
+				t.Errorf("tags %v, want none", tags)
+			}
+			reg.Manifest(t, tt.repo, img.root.Digest.String())
+		})
 	}
-	if want := []string{"registry:" + reg.Host + "/bydigest/app@" + img.root.Digest.String()}; !slices.Equal(dests, want) {
-		t.Errorf("destinations %v, want %v", dests, want)
-	}
-	if tags := reg.Tags(t, "bydigest/app"); len(tags) != 0 {
-		t.Errorf("tags %v, want none", tags)
-	}
-	reg.Manifest(t, "bydigest/app", img.root.Digest.String())
 }
 
 // roundTripper is an http.RoundTripper made of a function.
