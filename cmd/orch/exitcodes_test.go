@@ -50,6 +50,10 @@ target "bad" {
 		}
 		return runOrch(p.args("app", "--progress", "quiet", "--report", p.path("report.json"))...)
 	}},
+	{exitFailed, "`--call check` found warnings", "the called method reported problems: check of app", func(t *testing.T) (int, string) {
+		code, _, stderr, _ := callRun(t, testbed.StartBuildKit(t), "--call", "check", "app")
+		return code, stderr
+	}},
 	{exitUsage, "an unknown flag", "unknown flag --colour", func(t *testing.T) (int, string) {
 		return runOrch("build", "--colour")
 	}},
@@ -74,8 +78,14 @@ target "bad" {
   network           = "host"
 }`), "--builder", "unix:///nonexistent/buildkitd.sock", "app")
 	}},
-	{exitUsage, "an option not supported yet", "--load: loading images into a local image store is not supported yet", func(t *testing.T) (int, string) {
+	{exitUsage, "no image store for `--load`", "no local image store (containerd or Podman) is reachable", func(t *testing.T) (int, string) {
+		dir := t.TempDir()
+		t.Setenv("CONTAINERD_ADDRESS", filepath.Join(dir, "containerd.sock"))
+		t.Setenv("CONTAINER_HOST", "unix://"+filepath.Join(dir, "podman.sock"))
 		return runOrch("build", "-f", writeFile(t, `target "app" { dockerfile-inline = "FROM scratch" }`), "--load", "--builder", "unix:///nonexistent/buildkitd.sock", "app")
+	}},
+	{exitUsage, "an option not supported yet", "orch does not evaluate source policies yet", func(t *testing.T) (int, string) {
+		return runOrch("build", "-f", writeFile(t, `target "app" { dockerfile-inline = "FROM scratch" }`), "--policy", "strict=true", "--builder", "unix:///nonexistent/buildkitd.sock", "app")
 	}},
 	{exitInterrupted, "interrupted", "1 target: 1 cancelled", func(t *testing.T) (int, string) {
 		// A real SIGINT to an `orch build` process whose RUN step runs.
