@@ -52,11 +52,44 @@ func TestResolve(t *testing.T) {
 		{"dangling/img", "real/later/img"},
 		{"dangling", "real/later"},
 	}
+	// A Cache answers as Resolve does, the second time from memory.
+	var c Cache
 	for _, tt := range tests {
-		got := Resolve(filepath.Join(root, "") + "/" + tt.path)
-		if want := filepath.Join(root, tt.want); got != want {
+		path := filepath.Join(root, "") + "/" + tt.path
+		want := filepath.Join(root, tt.want)
+		if got := Resolve(path); got != want {
 			t.Errorf("Resolve(%q) = %q, want %q", tt.path, got, want)
 		}
+		for range 2 {
+			if got := c.Resolve(path); got != want {
+				t.Errorf("Cache.Resolve(%q) = %q, want %q", tt.path, got, want)
+			}
+		}
+	}
+}
+
+// TestCacheRemembers: a Cache keeps the view of the file system it first
+// read, so one pass compares every path against one state of it.
+func TestCacheRemembers(t *testing.T) {
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "real"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var c Cache
+	if got, want := c.Resolve(filepath.Join(root, "link/x")), filepath.Join(root, "link/x"); got != want {
+		t.Fatalf("before the link: %q, want %q", got, want)
+	}
+	if err := os.Symlink("real", filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Resolve(filepath.Join(root, "link/x")), filepath.Join(root, "link/x"); got != want {
+		t.Errorf("the cache read the file system again: %q, want %q", got, want)
+	}
+	if got, want := Resolve(filepath.Join(root, "link/x")), filepath.Join(root, "real/x"); got != want {
+		t.Errorf("Resolve after the link: %q, want %q", got, want)
 	}
 }
 

@@ -64,8 +64,10 @@ func Check(opts Options) (*Checked, error) {
 		return ch, err
 	}
 	// Destinations are compared as the file system resolves them, so a
-	// layout reached through a symlink is the layout itself.
-	plan, perr := graph.New(ch.Config, opts.Targets, graph.WithCanonicalizer(realpath.Resolve))
+	// layout reached through a symlink is the layout itself; one Cache
+	// reads each directory they share once.
+	var paths realpath.Cache
+	plan, perr := graph.New(ch.Config, opts.Targets, graph.WithCanonicalizer(paths.Resolve))
 	if perr == nil {
 		ch.Plan = plan
 		ch.targets = make([]*config.Target, len(plan.Nodes))
