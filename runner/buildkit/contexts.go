@@ -72,19 +72,20 @@ func (cs *contextSession) close() {
 // the .dockerignore patterns that apply: ignoreFile when it exists (a
 // Dockerfile-specific ignore file), else dir/.dockerignore.
 //
-// A nil contextSession only checks the directory and its ignore file and
-// returns a nil definition (see Preflight).
+// A nil contextSession only reads the ignore file, the caller having
+// found dir to be a directory, and returns a nil definition (see
+// Preflight).
 func (cs *contextSession) local(dir, ignoreFile, displayName string) (*pb.Definition, error) {
-	fs, err := fsutil.NewFS(dir)
-	if err != nil {
-		return nil, err
-	}
 	excludes, err := ignorePatterns(dir, ignoreFile)
 	if err != nil {
 		return nil, err
 	}
 	if cs == nil {
 		return nil, nil
+	}
+	fs, err := fsutil.NewFS(dir)
+	if err != nil {
+		return nil, err
 	}
 	name := localName("dir", dir)
 	if err := cs.add(name, fs); err != nil {

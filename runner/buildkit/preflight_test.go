@@ -14,7 +14,9 @@ import (
 	"github.com/containerd/console"
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/secrets"
+	"github.com/tonistiigi/fsutil"
 
 	"github.com/orch-build/orch/config"
 	"github.com/orch-build/orch/graph"
@@ -307,17 +309,24 @@ target "isdir" {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	r, err := newRequest(cfg.Targets["linked"], nil)
+	// A build's request, with a session that is never run: the frontend
+	// reads the file the link leads to, from its directory, served
+	// through the session.
+	s, err := session.NewSession(t.Context(), contextSessionKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := &contextSession{s: s, dirs: map[string]fsutil.FS{}}
+	r, err := newRequest(cfg.Targets["linked"], cs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.cleanup()
-	// The frontend reads the file the link leads to, from its directory.
 	if got := r.attrs["filename"]; got != "Dockerfile.app" {
 		t.Errorf("filename = %q, want Dockerfile.app", got)
 	}
-	if fs := r.mounts[r.attrs["dockerfilekey"]]; fs == nil {
-		t.Errorf("no mount for the Dockerfile's directory %q", r.attrs["dockerfilekey"])
+	if cs.dirs[r.attrs["dockerfilekey"]] == nil || r.attrs["local-sessionid:"+r.attrs["dockerfilekey"]] != s.ID() {
+		t.Errorf("the Dockerfile's directory %q is not served through the session: %v", r.attrs["dockerfilekey"], r.attrs)
 	}
 	if want := localName("dockerfile", filepath.Join(real, "shared")); r.attrs["dockerfilekey"] != want {
 		t.Errorf("dockerfilekey = %q, want the shared directory's %q", r.attrs["dockerfilekey"], want)

@@ -411,6 +411,15 @@ func (r *request) setContext(t *config.Target, contexts *contextSession) error {
 			return &attrError{attr: "context", err: fmt.Errorf("context: %w", err)}
 		}
 		r.inputs["context"] = def
+		if t.DockerfileInline == nil && contexts == nil {
+			// Preflight needs the Dockerfile to be a file, not where it is.
+			if err := checkDockerfile(df); err != nil {
+				return &attrError{attr: "dockerfile", err: err}
+			}
+			r.dockerfile = df
+			r.localDockerfile = df
+			return nil
+		}
 		if t.DockerfileInline == nil {
 			real, err := dockerfilePath(df)
 			if err != nil {
@@ -428,13 +437,7 @@ func (r *request) setContext(t *config.Target, contexts *contextSession) error {
 			if err != nil {
 				return &attrError{attr: "dockerfile", err: fmt.Errorf("dockerfile: %w", err)}
 			}
-			if id != "" {
-				r.attrs["local-sessionid:"+dfName] = id
-			} else {
-				// Preflight has no session: the mount only checks the
-				// directory can be read.
-				r.mounts[dfName] = dfs
-			}
+			r.attrs["local-sessionid:"+dfName] = id
 			r.attrs["dockerfilekey"] = dfName
 			r.attrs["filename"] = filepath.Base(real)
 			r.dockerfile = df
@@ -462,6 +465,16 @@ func (r *request) setContext(t *config.Target, contexts *contextSession) error {
 	// bake's name for it in messages.
 	r.dockerfile = "inline"
 	return nil
+}
+
+// checkDockerfile is dockerfilePath's check without the path: one stat
+// when df is a regular file, for checking thousands of targets.
+func checkDockerfile(df string) error {
+	if fi, err := os.Stat(df); err == nil && fi.Mode().IsRegular() {
+		return nil
+	}
+	_, err := dockerfilePath(df)
+	return err
 }
 
 // dockerfilePath returns the file the Dockerfile path df names: df itself
