@@ -279,6 +279,7 @@ func (l *loader) targetAttr(in *instance, a *Attribute) bool {
 	*slot = inProgress
 	v, ok := l.evalExpr(in, expr.Expr)
 	if ok {
+		l.warnKeys(a, v, expr.Expr.Range())
 		val, err := decodeAttr(a, v, in.raw.file.dir)
 		if err != nil {
 			l.add(errorDiag(fmt.Sprintf("Invalid value for %q", a.Name), err.Error(), expr.Expr.Range().Ptr()))
@@ -300,6 +301,21 @@ func (l *loader) targetAttr(in *instance, a *Attribute) bool {
 	}
 	*slot = resolved
 	return true
+}
+
+// warnKeys warns about the object keys of v that attribute a ignores, as
+// bake does.
+func (l *loader) warnKeys(a *Attribute, v cty.Value, rng hcl.Range) {
+	kw, ok := a.ops.(keyWarner)
+	if !ok || !v.IsWhollyKnown() {
+		return
+	}
+	if v.ContainsMarked() {
+		v, _ = v.UnmarkDeep()
+	}
+	for _, msg := range kw.unknownKeys(v) {
+		l.add(warnDiag("Unknown key", msg, &rng))
+	}
 }
 
 // decodeAttr converts an evaluated value for attribute a.

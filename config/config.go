@@ -19,10 +19,13 @@
 //
 // orch reads every bake file bake reads and resolves it to the same
 // targets, with these deliberate differences, all of them errors or
-// warnings bake would not report: unknown attributes and blocks, inherits
-// and group cycles, references to undeclared targets in inherits, and a
-// user function shadowing a built-in (a warning; the built-in is used, as
-// in bake). Matrix expansion takes the keys in sorted order, so its result
+// warnings bake would not report: inherits and group cycles, references
+// to undeclared targets in inherits, and a user function shadowing a
+// built-in (a warning; the built-in is used, as in bake). What bake
+// ignores (an unknown attribute or block in a target, group or variable
+// block, an unknown top-level block, an unknown key of a secret or ssh
+// object) orch ignores too, with a warning that names it, its location
+// and the likely intended name. Matrix expansion takes the keys in sorted order, so its result
 // is always the same and always one of the orders bake can produce.
 // Compose files are not supported. bake's resources and policy attributes
 // are read and printed as bake does; applying them to a build is the

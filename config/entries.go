@@ -25,6 +25,9 @@ type entryType[E any] struct {
 	// keys are the object keys the schema documents (others may be
 	// allowed).
 	keys []string
+	// closed: an object item has only keys; bake ignores any other, and
+	// orch warns (secret, ssh).
+	closed bool
 	// csv parses the string form; a cache string may hold several
 	// references, so it may yield several items.
 	csv func(s, dir string) ([]E, error)
@@ -342,18 +345,14 @@ type secretEntry struct {
 var secretKeys = []string{"id", "src", "env"}
 
 var secretEntries = &entryType[*secretEntry]{
-	what: "secret",
-	keys: secretKeys,
-	csv:  single(parseSecret),
+	what:   "secret",
+	keys:   secretKeys,
+	closed: true,
+	csv:    single(parseSecret),
 	object: func(v cty.Value, dir string) (*secretEntry, error) {
 		m, err := entryMap(v)
 		if err != nil {
 			return nil, err
-		}
-		for k := range m {
-			if !contains(secretKeys, k) {
-				return nil, decodeErrorf("A secret object has the keys id, src and env; %q is not one of them.%s", k, didYouMean(k, secretKeys))
-			}
 		}
 		return &secretEntry{ID: m["id"], Src: m["src"], Env: m["env"], dir: dir}, nil
 	},
@@ -464,8 +463,9 @@ type sshEntry struct {
 var sshKeys = []string{"id", "paths"}
 
 var sshEntries = &entryType[*sshEntry]{
-	what: "ssh",
-	keys: sshKeys,
+	what:   "ssh",
+	keys:   sshKeys,
+	closed: true,
 	csv: func(s, dir string) ([]*sshEntry, error) {
 		return []*sshEntry{parseSSH(s, dir)}, nil
 	},
@@ -488,8 +488,6 @@ var sshEntries = &entryType[*sshEntry]{
 					return nil, decodeErrorf("The ssh paths must be a list of strings.")
 				}
 				e.Paths = p
-			default:
-				return nil, decodeErrorf("An ssh object has the keys id and paths; %q is not one of them.%s", k, didYouMean(k, sshKeys))
 			}
 		}
 		return e, nil

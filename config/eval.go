@@ -302,8 +302,11 @@ var (
 
 // content decodes body against schema and reports every attribute or block
 // the schema does not know, with a suggestion. what names the block kind
-// ("target", "variable", ...) in messages.
-func (l *loader) content(body hcl.Body, schema *hcl.BodySchema, what string) *hcl.BodyContent {
+// ("target", "variable", ...) in messages. bake ignores what it does not
+// know in target, group and variable blocks, so there (lenient) orch
+// reads the file as bake does and warns; function and validation blocks,
+// which bake decodes strictly, get errors.
+func (l *loader) content(body hcl.Body, schema *hcl.BodySchema, what string, lenient bool) *hcl.BodyContent {
 	content, rest, diags := body.PartialContent(schema)
 	l.add(diags...)
 	var known []string
@@ -314,9 +317,13 @@ func (l *loader) content(body hcl.Body, schema *hcl.BodySchema, what string) *hc
 	for _, b := range schema.Blocks {
 		knownBlocks = append(knownBlocks, b.Type)
 	}
+	report, ignored := errorDiag, ""
+	if lenient {
+		report, ignored = warnDiag, " It is ignored, as bake ignores it."
+	}
 	unknownAttr := func(name string, rng hcl.Range) {
-		l.add(errorDiag(fmt.Sprintf("Unknown %s attribute", what),
-			fmt.Sprintf("Unknown %s attribute %q;%s", what, name, suggestionOr(name, known, fmt.Sprintf(" a %s block accepts %s.", what, quotedList(known)))), &rng))
+		l.add(report(fmt.Sprintf("Unknown %s attribute", what),
+			fmt.Sprintf("Unknown %s attribute %q;%s%s", what, name, suggestionOr(name, known, fmt.Sprintf(" a %s block accepts %s.", what, quotedList(known))), ignored), &rng))
 	}
 	if sb, ok := body.(*hclsyntax.Body); ok {
 		for _, name := range sortedKeys(sb.Attributes) {
@@ -334,7 +341,7 @@ func (l *loader) content(body hcl.Body, schema *hcl.BodySchema, what string) *hc
 			} else if s := suggest(b.Type, knownBlocks); s != "" {
 				detail += fmt.Sprintf(" Did you mean %q?", s)
 			}
-			l.add(errorDiag("Unexpected block", detail, b.TypeRange.Ptr()))
+			l.add(report("Unexpected block", detail+ignored, b.TypeRange.Ptr()))
 		}
 		return content
 	}
@@ -395,8 +402,9 @@ func (l *loader) collect() {
 				if contains(BlockTypes, b.Type) {
 					continue
 				}
-				l.add(errorDiag("Unknown block type",
-					fmt.Sprintf("Unknown block type %q;%s", b.Type, suggestionOr(b.Type, BlockTypes, " a file holds target, group, variable and function blocks and top-level attributes.")),
+				// bake ignores a block it does not know; orch warns.
+				l.add(warnDiag("Unknown block type",
+					fmt.Sprintf("Unknown block type %q;%s It is ignored, as bake ignores it.", b.Type, suggestionOr(b.Type, BlockTypes, " a file holds target, group, variable and function blocks and top-level attributes.")),
 					b.TypeRange.Ptr()))
 			}
 		} else {
@@ -451,7 +459,7 @@ func (l *loader) collectBlocks(u *unit) {
 		if b.Type == "group" {
 			schema = groupSchema
 		}
-		c := l.content(b.Body, schema, b.Type)
+		c := l.content(b.Body, schema, b.Type, true)
 		rb := &rawBlock{kind: b.Type, block: b, file: u.file, attrs: c.Attributes, defRange: b.DefRange}
 		if a, ok := c.Attributes["targets"]; ok && b.Type == "group" {
 			rb.targetsRange = a.Expr.Range().Ptr()
@@ -472,7 +480,7 @@ func (l *loader) collectVariable(b *hcl.Block, reserved []string) {
 		l.add(errorDiag("Reserved name", fmt.Sprintf("%q is built in and cannot be declared as a variable.", name), b.LabelRanges[0].Ptr()))
 		return
 	}
-	c := l.content(b.Body, variableSchema, "variable")
+	c := l.content(b.Body, variableSchema, "variable", true)
 	v := &varDecl{name: name, block: b, ty: cty.DynamicPseudoType}
 	if a, ok := c.Attributes["type"]; ok {
 		v.typeExpr = a.Expr
@@ -504,7 +512,7 @@ func (l *loader) collectVariable(b *hcl.Block, reserved []string) {
 		}
 	}
 	for _, vb := range c.Blocks {
-		vc := l.content(vb.Body, validationSchema, "validation")
+		vc := l.content(vb.Body, validationSchema, "validation", false)
 		cond, okc := vc.Attributes["condition"]
 		msg, okm := vc.Attributes["error_message"]
 		if !okc || !okm {
@@ -522,7 +530,7 @@ func (l *loader) collectVariable(b *hcl.Block, reserved []string) {
 
 func (l *loader) collectFunction(b *hcl.Block) {
 	name := b.Labels[0]
-	c := l.content(b.Body, functionSchema, "function")
+	c := l.content(b.Body, functionSchema, "function", false)
 	f := &funcDecl{name: name, block: b}
 	ok := true
 	if a, has := c.Attributes["params"]; !has {

@@ -583,6 +583,13 @@ func (contextsKind) keyRanges(expr hcl.Expression, v any) map[string]hcl.Range {
 	return out
 }
 
+// keyWarner is implemented by kinds whose object items have a closed set
+// of keys: it lists the keys bake ignores, one message each, so the loader
+// warns about them at the attribute.
+type keyWarner interface {
+	unknownKeys(v cty.Value) []string
+}
+
 // entriesKind is a list of items given as CSV strings or objects (see
 // entries.go for the item types).
 type entriesKind[E any] struct {
@@ -629,6 +636,29 @@ func (k entriesKind[E]) decode(v cty.Value, dir string) (any, error) {
 	}
 	return out, nil
 }
+
+// unknownKeys lists, for item types with closed keys, every object key
+// that is not one of them.
+func (k entriesKind[E]) unknownKeys(v cty.Value) []string {
+	if !k.typ.closed || v.IsNull() || !v.CanIterateElements() {
+		return nil
+	}
+	var out []string
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		if e.IsNull() || !e.IsKnown() || !(e.Type().IsObjectType() || e.Type().IsMapType()) {
+			continue
+		}
+		for _, key := range sortedKeys(e.AsValueMap()) {
+			if !contains(k.typ.keys, key) {
+				out = append(out, fmt.Sprintf("A %s object has the keys %s; %q is not one of them and is ignored, as bake ignores it.%s",
+					k.typ.what, quotedList(k.typ.keys), key, didYouMean(key, k.typ.keys)))
+			}
+		}
+	}
+	return out
+}
+
 func (k entriesKind[E]) ref(v any) cty.Value {
 	items, _ := v.([]E)
 	if len(items) == 0 {

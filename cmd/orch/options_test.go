@@ -164,6 +164,14 @@ var optionCases = []struct {
 		want: build.Options{Config: config.Options{Files: []string{"a.hcl", "b.hcl"}, Sets: []string{"x.tags=1"}, Vars: map[string]string{"A": "1"}}, Targets: []string{"all"}},
 	},
 	{
+		// --strict is the command's own: it changes how warnings count,
+		// not what the library checks (validate.txtar runs it).
+		name: "validate --strict checks as validate does",
+		args: []string{"validate", "--strict"},
+		fn:   "check",
+		want: build.Options{Targets: []string{"all"}},
+	},
+	{
 		name: "validate overrides and a selection",
 		args: []string{"validate", "app", "--push", "--load", "--no-cache", "--pull", "--sbom", "true", "--provenance", "false", "--call", "outline", "--check", "--policy", "disabled=true"},
 		fn:   "check",

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/urfave/cli/v2"
 
 	"github.com/orch-build/orch/graph"
@@ -19,8 +20,10 @@ func (a *app) validateCommand() *cli.Command {
 			"each other) and checks each target (context directories, Dockerfiles, secrets,\n" +
 			"network, shm-size, entitlements, outputs). Every problem is reported with its\n" +
 			"file, line and column. Exits 0 when everything is valid (warnings allowed), 2\n" +
-			"when it is not.",
-		Flags: append(fileFlags(), overrideFlags()...),
+			"when it is not; with --strict a warning (an attribute bake ignores, ...) counts\n" +
+			"as an error.",
+		Flags: append(append(fileFlags(), overrideFlags()...),
+			boolFlag("strict", "treat warnings as errors (exit 2 when there is any)")),
 		Action: func(c *cli.Context) error {
 			opts, err := checkOptions(c)
 			if err != nil {
@@ -34,6 +37,9 @@ func (a *app) validateCommand() *cli.Command {
 			if err != nil {
 				return &reportedError{err}
 			}
+			if n := countWarnings(ch.Diagnostics); n > 0 && c.Bool("strict") {
+				return usageErrorf("--strict: %d %s count as errors", n, plural(n, "warning", "warnings"))
+			}
 			cfg := ch.Config
 			fmt.Fprintf(a.stdout, "ok: %d %s, %d %s, %d %s\n",
 				len(cfg.Targets), plural(len(cfg.Targets), "target", "targets"),
@@ -42,6 +48,17 @@ func (a *app) validateCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// countWarnings counts the warnings among diags.
+func countWarnings(diags hcl.Diagnostics) int {
+	n := 0
+	for _, d := range diags {
+		if d.Severity == hcl.DiagWarning {
+			n++
+		}
+	}
+	return n
 }
 
 func plural(n int, one, many string) string {

@@ -1,3 +1,3 @@
-targets "app" { # ERROR: Unknown block type
+targets "app" { # WARNING: Unknown block type
 }
 target "ok" {}

@@ -6,6 +6,6 @@ variable "X" {
   type = lst(string) # ERROR: Invalid type specification
 }
 variable "Y" {
-  defualt = 1 # ERROR: Unknown variable attribute
+  defualt = 1 # WARNING: Unknown variable attribute
 }
 target "app" {}
