@@ -29,12 +29,13 @@ func (l *loader) expand(u *unit) {
 		for i, name := range names {
 			l.addInstance(&instance{raw: rb, name: name, ectx: ctxs[i]})
 		}
-		if len(names) > 0 && !(len(names) == 1 && names[0] == label) {
-			if _, seen := l.renamed[label]; !seen {
-				l.renameOrder = append(l.renameOrder, label)
-			}
-			l.renamed[label] = append(l.renamed[label], names...)
+		// As bake, collect the names every block of a label gives, so
+		// a label that one block renames (matrix, name) becomes a group
+		// of every name its blocks give, in any file (finish).
+		if _, seen := l.renamed[label]; !seen {
+			l.renameOrder = append(l.renameOrder, label)
 		}
+		l.renamed[label] = append(l.renamed[label], names...)
 	}
 }
 
@@ -340,17 +341,10 @@ func (l *loader) evalExpr(in *instance, expr hcl.Expression) (cty.Value, bool) {
 	}
 	ctx := in.ectx
 	if len(refs) > 0 {
-		// A reference may name a block of any unit, and a name may
-		// have blocks in several: every unit must be expanded first.
-		if !l.prepareAll() {
+		var ok bool
+		if ctx, ok = l.refContext(in, in.ectx, refs); !ok {
 			return cty.NilVal, false
 		}
-		vars, ok := l.refVariables(in, refs)
-		if !ok {
-			return cty.NilVal, false
-		}
-		ctx = in.ectx.NewChild()
-		ctx.Variables = vars
 	}
 	v, diags := expr.Value(ctx)
 	if diags.HasErrors() {
@@ -358,6 +352,23 @@ func (l *loader) evalExpr(in *instance, expr hcl.Expression) (cty.Value, bool) {
 		return cty.NilVal, false
 	}
 	return v, true
+}
+
+// refContext returns a child of ctx that holds the `target` and `group`
+// objects refs need. A reference may name a block of any unit, and a name
+// may have blocks in several: every unit is expanded first. from is the
+// instance whose attribute refers, nil for a top-level attribute.
+func (l *loader) refContext(from *instance, ctx *hcl.EvalContext, refs []blockRef) (*hcl.EvalContext, bool) {
+	if !l.prepareAll() {
+		return nil, false
+	}
+	vars, ok := l.refVariables(from, refs)
+	if !ok {
+		return nil, false
+	}
+	child := ctx.NewChild()
+	child.Variables = vars
+	return child, true
 }
 
 // refVariables builds the `target` and `group` objects an expression

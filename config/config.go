@@ -48,6 +48,12 @@ type Config struct {
 	// Groups holds every group by name, including the groups that matrix
 	// expansion creates from a target's original label.
 	Groups map[string]*Group
+	// TargetNames and GroupNames list the names of Targets and Groups in
+	// the order bake keeps them: by first declaration, across files in
+	// the order given, with the groups a matrix or name creates after
+	// the declared ones. A glob lists its matches in this order, groups
+	// first, as bake does.
+	TargetNames, GroupNames []string
 	// Variables lists the declared variables in declaration order.
 	Variables []*Variable
 	// Files lists the files read, in the order given ("<stdin>" for -).

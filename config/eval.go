@@ -739,7 +739,7 @@ func (l *loader) deps(ctx *hcl.EvalContext, expr hcl.Expression, refs *[]blockRe
 		if root == "target" || root == "group" {
 			if refs == nil {
 				diags = append(diags, errorDiag("Invalid reference",
-					fmt.Sprintf("%s.NAME references can only be used inside target and group blocks.", root), &rng))
+					fmt.Sprintf("%s.NAME references can only be used inside target and group blocks and in top-level attributes.", root), &rng))
 				continue
 			}
 			ref, d := parseBlockRef(root, tr)
@@ -914,13 +914,28 @@ func (l *loader) computeValue(name string) (cty.Value, hcl.Diagnostics) {
 			return cty.StringVal(""), nil
 		}
 	} else {
-		if diags := l.deps(l.ectx, def.Expr, nil); diags.HasErrors() {
+		// A top-level attribute may refer to blocks (x =
+		// target.app.dockerfile), as in bake; a variable's default may
+		// not.
+		var refs []blockRef
+		refsp := &refs
+		if def != l.attrs[name] {
+			refsp = nil
+		}
+		if diags := l.deps(l.ectx, def.Expr, refsp); diags.HasErrors() {
 			return cty.NilVal, diags
 		}
+		ctx := l.ectx
+		if len(refs) > 0 {
+			var ok bool
+			if ctx, ok = l.refContext(nil, l.ectx, refs); !ok {
+				return cty.NilVal, hcl.Diagnostics{&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid reference", Detail: "(reported above)", Extra: reportedAbove{}}}
+			}
+		}
 		var diags hcl.Diagnostics
-		val, diags = def.Expr.Value(l.ectx)
+		val, diags = def.Expr.Value(ctx)
 		if diags.HasErrors() {
-			return cty.NilVal, l.explain(diags, l.ectx)
+			return cty.NilVal, l.explain(diags, ctx)
 		}
 		conv, err := convertValue(val, ty)
 		if err != nil {

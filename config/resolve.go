@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -50,6 +51,8 @@ func (l *loader) finish() {
 		l.own[name] = released
 		delete(l.resolved, name)
 	}
+	l.cfg.TargetNames = l.targetNames
+	l.cfg.GroupNames = slices.Clone(l.groupNames)
 	for _, name := range l.groupNames {
 		insts := l.groups[name]
 		// As in bake, a later group of the same name replaces an earlier one.
@@ -58,15 +61,17 @@ func (l *loader) finish() {
 		l.cfg.Groups[name] = &g
 	}
 	for _, label := range l.renameOrder {
-		if _, exists := l.cfg.Groups[label]; exists {
+		names := dedupStrings(l.renamed[label])
+		if _, exists := l.cfg.Groups[label]; exists || len(names) == 0 || (len(names) == 1 && names[0] == label) {
 			continue
 		}
-		first := l.targets[l.renamed[label][0]]
+		first := l.targets[names[0]]
 		var rng hcl.Range
 		if len(first) > 0 {
 			rng = first[0].raw.defRange
 		}
-		l.cfg.Groups[label] = &Group{Name: label, Targets: dedupStrings(l.renamed[label]), DefRange: rng}
+		l.cfg.Groups[label] = &Group{Name: label, Targets: names, DefRange: rng}
+		l.cfg.GroupNames = append(l.cfg.GroupNames, label)
 	}
 	l.checkGroups()
 }

@@ -217,7 +217,7 @@ func (s *selector) glob(pattern, reason string, top bool) {
 	}
 	hidden := isTemplate(pattern)
 	matched := false
-	for _, name := range s.allNames() {
+	for _, name := range s.declaredNames() {
 		if isTemplate(name) && !hidden {
 			continue
 		}
@@ -242,6 +242,29 @@ func (s *selector) isGroup(name string) bool {
 func (s *selector) isTarget(name string) bool {
 	t, ok := s.cfg.Targets[name]
 	return ok && t != nil
+}
+
+// declaredNames lists every group name, then every target name, in the
+// order the files declare them (config.Config.GroupNames and TargetNames),
+// without repeats: a glob lists its matches in that order, as bake does.
+// It matters for one thing bake does: a target named "default" matched
+// after another name is left out of the "default" group print shows.
+// A Config without that order (made by hand) gives its names sorted.
+func (s *selector) declaredNames() []string {
+	if len(s.cfg.GroupNames)+len(s.cfg.TargetNames) == 0 {
+		return s.allNames()
+	}
+	names := make([]string, 0, len(s.cfg.GroupNames)+len(s.cfg.TargetNames))
+	seen := make(map[string]bool, cap(names))
+	for _, list := range [][]string{s.cfg.GroupNames, s.cfg.TargetNames} {
+		for _, name := range list {
+			if !seen[name] {
+				seen[name] = true
+				names = append(names, name)
+			}
+		}
+	}
+	return names
 }
 
 // allNames lists every group and target name, sorted and without repeats.

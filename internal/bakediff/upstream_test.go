@@ -33,13 +33,10 @@ const buildxModule = "github.com/docker/buildx"
 // missKinds are the causes a known miss may name, each with what orch
 // lacks. A new kind is added here with its line of explanation.
 var missKinds = map[string]string{
-	"compose":           "compose files: orch parses them as HCL; bake reads them with compose-go (x-bake, .env, mixing with HCL/JSON)",
-	"default-group":     "bake leaves a target named default out of the default group when an earlier requested name created that group",
-	"global-target-ref": "target.NAME.attr outside target and group blocks: orch rejects it, bake resolves it",
-	"relative-paths":    "BUILDX_BAKE_FILE_RELATIVE_PATHS=1: bake rebases context, contexts and inherited or referenced contexts onto the declaring file",
-	"rename":            "same-name targets across files where one renames it with name =: bake keeps the other file's target",
-	"resources":         "bake v0.38's resources attribute (cgroup limits for RUN steps): orch rejects it as unknown",
-	"secret-src":        "bake's print stats each secret src file and fails when it is missing; orch prints it",
+	"compose":        "compose files: orch parses them as HCL; bake reads them with compose-go (x-bake, .env, mixing with HCL/JSON)",
+	"relative-paths": "BUILDX_BAKE_FILE_RELATIVE_PATHS=1: bake rebases context, contexts and inherited or referenced contexts onto the declaring file",
+	"resources":      "bake v0.38's resources attribute (cgroup limits for RUN steps): orch rejects it as unknown",
+	"secret-src":     "bake's print stats each secret src file and fails when it is missing; orch prints it",
 }
 
 // knownMiss is one line of the ratchet.

@@ -8,3 +8,7 @@ target "app" {
 target "self" {
   tags = target.self.tags # ERROR: Reference cycle
 }
+variable "V" {
+  default = target.base.tags # ERROR: Invalid reference
+}
+top = target.nope.tags # ERROR: Unknown target
