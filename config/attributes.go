@@ -219,8 +219,8 @@ func hostEntitlement(list []string, t *bakeTarget) []string {
 // Attributes other parts of the loader and print refer to by rule; init
 // sets them, after the table exists.
 var (
-	networkAttr, argsAttr, outputAttr, contextsAttr, entitlementsAttr *Attribute
-	inheritsAttr, dependsOnAttr                                       *Attribute
+	networkAttr, argsAttr, outputAttr, contextAttr, contextsAttr, entitlementsAttr *Attribute
+	inheritsAttr, dependsOnAttr                                                    *Attribute
 )
 
 func init() {
@@ -228,7 +228,7 @@ func init() {
 		TargetAttributes[i].index = i
 	}
 	networkAttr, argsAttr, outputAttr = attributeNamed("network"), attributeNamed("args"), attributeNamed("output")
-	contextsAttr, entitlementsAttr = attributeNamed("contexts"), attributeNamed("entitlements")
+	contextAttr, contextsAttr, entitlementsAttr = attributeNamed("context"), attributeNamed("contexts"), attributeNamed("entitlements")
 	inheritsAttr, dependsOnAttr = attributeNamed("inherits"), attributeNamed("depends_on")
 }
 

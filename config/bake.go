@@ -20,6 +20,12 @@ type bakeTarget struct {
 	ranges map[string]hcl.Range
 	// contextRanges does the same per contexts key.
 	contextRanges map[string]hcl.Range
+	// base is bake's default context base, the directory of the file of
+	// the last block merged in (see origin); hasBase says there was one.
+	// With BUILDX_BAKE_FILE_RELATIVE_PATHS=1 print shows an unset
+	// context as this directory.
+	base    string
+	hasBase bool
 }
 
 func newBakeTarget(name string) *bakeTarget {
@@ -29,6 +35,9 @@ func newBakeTarget(name string) *bakeTarget {
 // merge applies t2 on top of t, attribute by attribute, with bake's rule
 // for each (see TargetAttributes).
 func (t *bakeTarget) merge(t2 *bakeTarget) {
+	if t2.hasBase {
+		t.base, t.hasBase = t2.base, true
+	}
 	for i, v := range t2.vals {
 		if v != nil {
 			t.vals[i] = TargetAttributes[i].ops.merge(t.vals[i], v)

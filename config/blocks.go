@@ -241,12 +241,19 @@ func (l *loader) evaluate() {
 	l.vars, l.attrs, l.funcs, l.ectx = nil, nil, nil, nil
 }
 
-// evalTarget evaluates every attribute of a target instance.
-func (l *loader) evalTarget(in *instance) {
+// start gives a target instance its bakeTarget, once, with bake's
+// default context base: the directory of the file as named.
+func (in *instance) start() {
 	if in.bake == nil {
 		in.bake = newBakeTarget(in.name)
+		in.bake.base, in.bake.hasBase = in.raw.file.base, true
 		in.ok = true
 	}
+}
+
+// evalTarget evaluates every attribute of a target instance.
+func (l *loader) evalTarget(in *instance) {
+	in.start()
 	for i := range TargetAttributes {
 		a := &TargetAttributes[i]
 		if a.ops == nil {
@@ -261,10 +268,7 @@ func (l *loader) evalTarget(in *instance) {
 // targetAttr evaluates one attribute of a target instance on demand and
 // reports whether it succeeded.
 func (l *loader) targetAttr(in *instance, a *Attribute) bool {
-	if in.bake == nil {
-		in.bake = newBakeTarget(in.name)
-		in.ok = true
-	}
+	in.start()
 	slot := &in.states[attrIndex[a.Name]]
 	switch *slot {
 	case resolved:
@@ -281,7 +285,7 @@ func (l *loader) targetAttr(in *instance, a *Attribute) bool {
 	v, ok := l.evalExpr(in, expr.Expr)
 	if ok {
 		l.warnKeys(a, v, expr.Expr.Range())
-		val, err := decodeAttr(a, v, in.raw.file.dir)
+		val, err := decodeAttr(a, v, origin{dir: in.raw.file.dir, base: in.raw.file.base})
 		if err != nil {
 			l.add(errorDiag(fmt.Sprintf("Invalid value for %q", a.Name), err.Error(), expr.Expr.Range().Ptr()))
 			ok = false
@@ -297,6 +301,9 @@ func (l *loader) targetAttr(in *instance, a *Attribute) bool {
 		in.bake.ranges = map[string]hcl.Range{}
 	}
 	in.bake.ranges[a.Name] = expr.Expr.Range()
+	if er, ok := a.ops.(exprReader); ok {
+		in.bake.vals[a.index] = er.fromExpr(expr.Expr, in.bake.vals[a.index])
+	}
 	if kr, ok := a.ops.(keyRanger); ok {
 		in.bake.contextRanges = kr.keyRanges(expr.Expr, in.bake.vals[a.index])
 	}
@@ -320,14 +327,14 @@ func (l *loader) warnKeys(a *Attribute, v cty.Value, rng hcl.Range) {
 }
 
 // decodeAttr converts an evaluated value for attribute a.
-func decodeAttr(a *Attribute, v cty.Value, dir string) (any, error) {
+func decodeAttr(a *Attribute, v cty.Value, at origin) (any, error) {
 	if v.ContainsMarked() {
 		v, _ = v.UnmarkDeep()
 	}
 	if !v.IsWhollyKnown() {
 		return nil, decodeErrorf("The value is not known.")
 	}
-	return a.ops.decode(v, dir)
+	return a.ops.decode(v, at)
 }
 
 // evalExpr evaluates an attribute expression of an instance, resolving the

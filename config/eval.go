@@ -34,6 +34,10 @@ import (
 // variable's default, a function's result and a target attribute may all
 // depend on each other; each lookup checks for cycles.
 
+// relativePathsEnv is the variable with which bake (v0.38) rebases
+// contexts onto the directory of the file that sets them.
+const relativePathsEnv = "BUILDX_BAKE_FILE_RELATIVE_PATHS"
+
 // builtinVars are variables bake defines itself; files cannot redefine them.
 var builtinVarNames = []string{"BAKE_CMD_CONTEXT", "BAKE_LOCAL_PLATFORM"}
 
@@ -126,8 +130,11 @@ type loader struct {
 	cfg     *Config
 	diags   hcl.Diagnostics
 
-	env      map[string]string
-	useEnv   bool
+	env    map[string]string
+	useEnv bool
+	// relative is BUILDX_BAKE_FILE_RELATIVE_PATHS: print shows contexts
+	// rebased onto the file that set them, as bake does.
+	relative bool
 	builtins map[string]string
 
 	ectx      *hcl.EvalContext
@@ -178,6 +185,13 @@ func newLoader(opts Options, workDir string, files []*file, cfg *Config) *loader
 		ranges:    map[string][2]map[string]hcl.Range{},
 		resolved:  map[string]*bakeTarget{},
 		resolving: map[string]bool{},
+	}
+	if v := strings.TrimSpace(l.env[relativePathsEnv]); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			l.add(errorDiag("Invalid "+relativePathsEnv, fmt.Sprintf("%s=%q is not a bool; set it to 1 (or true) to rebase contexts onto the file that sets them, as bake does, or unset it.", relativePathsEnv, v), nil))
+		}
+		l.relative = b
 	}
 	l.useEnv = true
 	if v, ok := l.env["BUILDX_BAKE_DISABLE_VARS_ENV_LOOKUP"]; ok {

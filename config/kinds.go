@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,8 +30,8 @@ import (
 type attrOps interface {
 	kind() Kind
 	// decode converts an evaluated value (of HCL or HCL JSON alike); nil
-	// for null. dir is the directory of the declaring file.
-	decode(v cty.Value, dir string) (any, error)
+	// for null. at says where it was written.
+	decode(v cty.Value, at origin) (any, error)
 	// ref is what `target.NAME.ATTR` yields for the block's own value.
 	ref(v any) cty.Value
 	// merge applies src (set) on top of dst (possibly nil) by bake's rule
@@ -79,6 +80,36 @@ type keyRanger interface {
 	keyRanges(expr hcl.Expression, v any) map[string]hcl.Range
 }
 
+// rebaser is implemented by the kinds whose local paths bake rebases onto
+// the directory of the file that set them when
+// BUILDX_BAKE_FILE_RELATIVE_PATHS=1 (context, contexts); print applies
+// it to the targets it shows. t is the target, for its default base.
+type rebaser interface {
+	rebase(v any, t *bakeTarget) any
+}
+
+// exprReader is implemented by kinds that read something from the
+// expression that set a value, beyond its value (context: whether it is
+// written as target.NAME.context).
+type exprReader interface {
+	fromExpr(expr hcl.Expression, v any) any
+}
+
+// rebaseContextPath is bake's rebasing of a context path p onto base:
+// relative local paths only; URLs, target:, docker-image:, oci-layout://
+// and cwd:// values, absolute paths and an empty base or path stay.
+func rebaseContextPath(base, p string) string {
+	if base == "" || p == "" || filepath.IsAbs(p) || isBakeRemoteURL(p) {
+		return p
+	}
+	for _, prefix := range []string{"cwd://", "target:", "docker-image:", "oci-layout://"} {
+		if strings.HasPrefix(p, prefix) {
+			return p
+		}
+	}
+	return filepath.Clean(filepath.Join(base, filepath.FromSlash(p)))
+}
+
 // scalar is what every single-valued kind shares: a set value replaces
 // the inherited one, and there is nothing to normalize.
 type scalar struct{}
@@ -94,7 +125,7 @@ type textKind struct {
 }
 
 func (textKind) kind() Kind { return KindString }
-func (textKind) decode(v cty.Value, _ string) (any, error) {
+func (textKind) decode(v cty.Value, _ origin) (any, error) {
 	s, _, err := decodeString(v)
 	if err != nil || s == "" {
 		return nil, err
@@ -126,7 +157,7 @@ type strKind struct {
 }
 
 func (strKind) kind() Kind { return KindString }
-func (strKind) decode(v cty.Value, _ string) (any, error) {
+func (strKind) decode(v cty.Value, _ origin) (any, error) {
 	s, ok, err := decodeString(v)
 	if !ok || err != nil {
 		return nil, err
@@ -177,7 +208,7 @@ type boolKind struct {
 }
 
 func (boolKind) kind() Kind { return KindBool }
-func (boolKind) decode(v cty.Value, _ string) (any, error) {
+func (boolKind) decode(v cty.Value, _ origin) (any, error) {
 	b, err := decodeBool(v)
 	if b == nil || err != nil {
 		return nil, err
@@ -242,7 +273,7 @@ type listKind struct {
 }
 
 func (listKind) kind() Kind { return KindStringList }
-func (listKind) decode(v cty.Value, _ string) (any, error) {
+func (listKind) decode(v cty.Value, _ origin) (any, error) {
 	l, err := decodeStringList(v)
 	if l == nil || err != nil {
 		return nil, err
@@ -320,7 +351,7 @@ type mapKind struct {
 }
 
 func (mapKind) kind() Kind { return KindNullableStringMap }
-func (mapKind) decode(v cty.Value, _ string) (any, error) {
+func (mapKind) decode(v cty.Value, _ origin) (any, error) {
 	m, err := decodeStringMap(v, true)
 	if m == nil || err != nil {
 		return nil, err
@@ -398,21 +429,33 @@ func hasNull(m map[string]*string) bool {
 	return false
 }
 
-// pathValue is a context path with the directory it is relative to: the
-// directory of the file whose block set it, or the working directory for
-// --set.
-type pathValue struct{ path, dir string }
+// origin is where a value was written: dir is the directory its relative
+// paths resolve against (orch's rule: the declaring file's), base is
+// bake's base for them, the directory of the file as named on the command
+// line ("" for standard input and --set), onto which
+// BUILDX_BAKE_FILE_RELATIVE_PATHS=1 makes print rebase contexts.
+type origin struct{ dir, base string }
+
+// pathValue is a context path with where it was written (see origin): the
+// file whose block set it, or the working directory for --set.
+type pathValue struct {
+	path, dir, base string
+	// baseRef names the target whose context base this one takes, when
+	// the context is written as target.NAME.context (bake's rule for
+	// rebasing it).
+	baseRef string
+}
 
 // contextKind is the build context.
 type contextKind struct{ scalar }
 
 func (contextKind) kind() Kind { return KindString }
-func (contextKind) decode(v cty.Value, dir string) (any, error) {
+func (contextKind) decode(v cty.Value, at origin) (any, error) {
 	s, ok, err := decodeString(v)
 	if !ok || err != nil {
 		return nil, err
 	}
-	return &pathValue{path: s, dir: dir}, nil
+	return &pathValue{path: s, dir: at.dir, base: at.base}, nil
 }
 func (contextKind) ref(v any) cty.Value {
 	if p, _ := v.(*pathValue); p != nil {
@@ -432,6 +475,59 @@ func (contextKind) resolve(v any, t *Target, r *resolver) {
 		ctx = resolveContextPath(r.dirOr(p.dir), p.path, r.workDir)
 	}
 	t.Context = &ctx
+}
+
+// rebase rebases the context onto the base of the file that set it; an
+// unset context is the target's default base, the directory of its own
+// file.
+func (contextKind) rebase(v any, t *bakeTarget) any {
+	p, _ := v.(*pathValue)
+	if p == nil {
+		if !t.hasBase {
+			return v
+		}
+		return &pathValue{path: rebaseContextPath(t.base, ".")}
+	}
+	c := *p
+	c.path, c.base = rebaseContextPath(p.base, p.path), ""
+	return &c
+}
+
+// fromExpr notes a context written as target.NAME.context: bake rebases
+// it onto NAME's base, not the referring file's.
+func (contextKind) fromExpr(expr hcl.Expression, v any) any {
+	p, _ := v.(*pathValue)
+	if p == nil {
+		return v
+	}
+	if ref := targetContextRef(expr); ref != "" {
+		c := *p
+		c.baseRef = ref
+		return &c
+	}
+	return v
+}
+
+// targetContextRef returns NAME when expr is exactly target.NAME.context
+// (or target["NAME"].context), "" otherwise.
+func targetContextRef(expr hcl.Expression) string {
+	tr, diags := hcl.AbsTraversalForExpr(expr)
+	if diags.HasErrors() || len(tr) != 3 || tr.RootName() != "target" {
+		return ""
+	}
+	var name string
+	switch step := tr[1].(type) {
+	case hcl.TraverseAttr:
+		name = step.Name
+	case hcl.TraverseIndex:
+		if step.Key.Type() == cty.String && step.Key.IsKnown() && !step.Key.IsNull() {
+			name = step.Key.AsString()
+		}
+	}
+	if a, ok := tr[2].(hcl.TraverseAttr); !ok || a.Name != "context" {
+		return ""
+	}
+	return name
 }
 
 // print cleans the path as bake does before printing; "." when unset.
@@ -458,14 +554,14 @@ func (contextKind) stdinRefused(v any) (string, bool) {
 type contextsKind struct{}
 
 func (contextsKind) kind() Kind { return KindStringMap }
-func (contextsKind) decode(v cty.Value, dir string) (any, error) {
+func (contextsKind) decode(v cty.Value, at origin) (any, error) {
 	m, err := decodeStringMap(v, false)
 	if m == nil || err != nil {
 		return nil, err
 	}
 	out := make(map[string]pathValue, len(m))
 	for k, s := range m {
-		out[k] = pathValue{path: *s, dir: dir}
+		out[k] = pathValue{path: *s, dir: at.dir, base: at.base}
 	}
 	return out, nil
 }
@@ -530,6 +626,22 @@ func (contextsKind) set(cur any, o *override, dir string) (any, error) {
 	out[o.sub] = pathValue{path: o.value, dir: dir}
 	return out, nil
 }
+
+// rebase rebases every named context onto the base of the file that set
+// it.
+func (contextsKind) rebase(v any, _ *bakeTarget) any {
+	m, _ := v.(map[string]pathValue)
+	if len(m) == 0 {
+		return v
+	}
+	out := make(map[string]pathValue, len(m))
+	for k, p := range m {
+		p.path, p.base = rebaseContextPath(p.base, p.path), ""
+		out[k] = p
+	}
+	return out
+}
+
 func (contextsKind) resolve(v any, t *Target, r *resolver) {
 	m, _ := v.(map[string]pathValue)
 	if m == nil {
@@ -610,7 +722,8 @@ type entriesKind[E any] struct {
 
 func (entriesKind[E]) kind() Kind            { return KindEntryList }
 func (k entriesKind[E]) entryKeys() []string { return k.typ.keys }
-func (k entriesKind[E]) decode(v cty.Value, dir string) (any, error) {
+func (k entriesKind[E]) decode(v cty.Value, at origin) (any, error) {
+	dir := at.dir
 	if v.IsNull() {
 		return nil, nil
 	}

@@ -67,6 +67,9 @@ type Options struct {
 type file struct {
 	name string // as given, or <stdin>
 	dir  string // absolute directory paths in it are relative to
+	// base is bake's base for its contexts: the directory of the name as
+	// given, "" for standard input (see origin).
+	base string
 	// hcl is the file's syntax: all of it, or, for a large file cut into
 	// units, everything but its target and group blocks.
 	hcl *hcl.File
@@ -120,7 +123,7 @@ func absWorkDir(dir string) (string, error) {
 // readFiles reads every input file into cfg (Files and Sources) and
 // returns the directory of each, collecting every problem before giving
 // up.
-func readFiles(opts Options, workDir string, cfg *Config) ([]string, hcl.Diagnostics) {
+func readFiles(opts Options, workDir string, cfg *Config) ([]origin, hcl.Diagnostics) {
 	names := opts.Files
 	if len(names) == 0 {
 		names = defaultFiles(workDir)
@@ -131,12 +134,12 @@ func readFiles(opts Options, workDir string, cfg *Config) ([]string, hcl.Diagnos
 		}
 	}
 	var diags hcl.Diagnostics
-	var dirs []string
+	var dirs []origin
 	stdinRead := false
 	for _, name := range names {
 		var data []byte
 		var err error
-		display, dir := name, workDir
+		display, dir, base := name, workDir, ""
 		if name == StdinName {
 			display = stdinDisplayName
 			if stdinRead {
@@ -152,7 +155,7 @@ func readFiles(opts Options, workDir string, cfg *Config) ([]string, hcl.Diagnos
 			if !filepath.IsAbs(path) {
 				path = filepath.Join(workDir, path)
 			}
-			dir = filepath.Dir(path)
+			dir, base = filepath.Dir(path), filepath.Dir(name)
 			data, err = os.ReadFile(path)
 		}
 		if err != nil {
@@ -161,7 +164,7 @@ func readFiles(opts Options, workDir string, cfg *Config) ([]string, hcl.Diagnos
 		}
 		cfg.Files = append(cfg.Files, display)
 		cfg.Sources[display] = data
-		dirs = append(dirs, dir)
+		dirs = append(dirs, origin{dir: dir, base: base})
 	}
 	return dirs, diags
 }
@@ -169,12 +172,12 @@ func readFiles(opts Options, workDir string, cfg *Config) ([]string, hcl.Diagnos
 // parseFiles parses the files read into cfg, collecting the syntax errors
 // of all of them. With stream, large HCL files are cut into units parsed
 // later (stream.go).
-func parseFiles(cfg *Config, dirs []string, stream bool) ([]*file, hcl.Diagnostics) {
+func parseFiles(cfg *Config, dirs []origin, stream bool) ([]*file, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	files := make([]*file, 0, len(cfg.Files))
 	for i, name := range cfg.Files {
 		data := cfg.Sources[name]
-		f := &file{name: name, dir: dirs[i]}
+		f := &file{name: name, dir: dirs[i].dir, base: dirs[i].base}
 		if stream && strings.HasSuffix(name, ".hcl") && len(data) > 2*chunkSize {
 			if h, ok := splitFile(data, f); ok {
 				f.hcl = h

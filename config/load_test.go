@@ -223,6 +223,7 @@ target "web" {}
 		{"resources number", Options{Sets: []string{"app.resource.cpu-shares=1.5"}}, `--set resources.cpu-shares: invalid value "1.5": want a whole number`},
 		{"resources needs a key", Options{Sets: []string{"app.resources=1"}}, `resources needs a name: TARGET.resources.NAME=VALUE.`},
 		{"bad policy", Options{Sets: []string{"app.policy=x"}}, `--set policy: invalid policy "x": invalid value x`},
+		{"relative paths not a bool", Options{Env: []string{"BUILDX_BAKE_FILE_RELATIVE_PATHS=yes please"}}, `BUILDX_BAKE_FILE_RELATIVE_PATHS="yes please" is not a bool; set it to 1`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,6 +17,9 @@ import (
 type printData struct {
 	targets map[string]*bakeTarget
 	env     map[string]string
+	// relative: contexts print rebased onto the file that set them
+	// (BUILDX_BAKE_FILE_RELATIVE_PATHS).
+	relative bool
 }
 
 // PrintSet says what `orch print` shows. The planner decides it
@@ -80,6 +83,11 @@ func (c *Config) WritePrintJSON(w io.Writer, set PrintSet) hcl.Diagnostics {
 		}
 	}
 	names := sortedKeys(targets)
+	if c.print.relative {
+		for _, t := range targets {
+			rebaseTarget(t)
+		}
+	}
 	done := map[string]bool{}
 	for _, name := range names {
 		linkEntitlements(name, targets, done)
@@ -126,6 +134,16 @@ func (c *Config) WritePrintJSON(w io.Writer, set PrintSet) hcl.Diagnostics {
 		return hcl.Diagnostics{errorDiag("Cannot write output", err.Error(), nil)}
 	}
 	return nil
+}
+
+// rebaseTarget rebases t's contexts as bake does with
+// BUILDX_BAKE_FILE_RELATIVE_PATHS=1 (t is print's own copy).
+func rebaseTarget(t *bakeTarget) {
+	for i, a := range TargetAttributes {
+		if r, ok := a.ops.(rebaser); ok {
+			t.vals[i] = r.rebase(t.vals[i], t)
+		}
+	}
 }
 
 // printGroups writes groups as bake prints them.

@@ -55,7 +55,11 @@ func TestPrintGolden(t *testing.T) {
 					wantIdx = i
 					continue
 				}
-				if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
+				p := filepath.Join(dir, f.Name)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, f.Data, 0o644); err != nil {
 					t.Fatal(err)
 				}
 				opts.Files = append(opts.Files, f.Name)

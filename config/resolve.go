@@ -28,6 +28,9 @@ func (l *loader) finish() {
 		}
 		l.own[name] = own
 	}
+	if l.relative {
+		l.contextBaseRefs()
+	}
 	l.parseSets()
 	if l.diags.HasErrors() {
 		return
@@ -38,7 +41,7 @@ func (l *loader) finish() {
 	if l.diags.HasErrors() {
 		return
 	}
-	l.cfg.print = &printData{env: l.env, targets: make(map[string]*bakeTarget, len(l.targetNames))}
+	l.cfg.print = &printData{env: l.env, relative: l.relative, targets: make(map[string]*bakeTarget, len(l.targetNames))}
 	// Once converted, a target's own blocks are not needed any more (its
 	// resolved view shares the values it still needs, and its ranges are
 	// memoized): an empty stand-in keeps its name known to the targets
@@ -74,6 +77,33 @@ func (l *loader) finish() {
 		l.cfg.GroupNames = append(l.cfg.GroupNames, label)
 	}
 	l.checkGroups()
+}
+
+// contextBaseRefs gives a context written as target.NAME.context the base
+// bake rebases it onto: NAME's own context's, or NAME's default base when
+// NAME sets none. As bake, it goes through the targets in order, before
+// inherits, so a chain of such references sees the bases set before it.
+func (l *loader) contextBaseRefs() {
+	for _, name := range l.targetNames {
+		own := l.own[name]
+		p, _ := own.vals[contextAttr.index].(*pathValue)
+		if p == nil || p.baseRef == "" {
+			continue
+		}
+		ref := l.own[p.baseRef]
+		if ref == nil {
+			continue
+		}
+		c := *p
+		if rp, _ := ref.vals[contextAttr.index].(*pathValue); rp != nil {
+			c.base = rp.base
+		} else if ref.hasBase {
+			c.base = ref.base
+		} else {
+			continue
+		}
+		own.vals[contextAttr.index] = &c
+	}
 }
 
 // resolveTarget computes a target as bake's ResolveTarget does: the merge

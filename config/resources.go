@@ -71,7 +71,7 @@ func (resourcesKind) entryKeys() []string {
 	return keys
 }
 
-func (resourcesKind) decode(v cty.Value, _ string) (any, error) {
+func (resourcesKind) decode(v cty.Value, _ origin) (any, error) {
 	if v.IsNull() {
 		return nil, nil
 	}
