@@ -72,6 +72,7 @@ func TestEveryAttribute(t *testing.T) {
 			// One directory for every form, so that resolved paths
 			// compare equal.
 			dir := t.TempDir()
+			agent := listenAgent(t, dir)
 			load := func(files map[string]string, sets ...string) *Config {
 				t.Helper()
 				names := make([]string, 0, len(files))
@@ -81,7 +82,7 @@ func TestEveryAttribute(t *testing.T) {
 					}
 					names = append(names, n)
 				}
-				return mustLoad(t, Options{Files: names, WorkDir: dir, Sets: sets, LocalPlatform: "linux/amd64"})
+				return mustLoad(t, Options{Files: names, WorkDir: dir, Sets: sets, LocalPlatform: "linux/amd64", Env: []string{agent}})
 			}
 			printed := func(cfg *Config, name string) string {
 				t.Helper()

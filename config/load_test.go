@@ -60,6 +60,11 @@ target "cwd" {
 `,
 	})
 	sub := filepath.Join(dir, "sub")
+	// The sources print checks, where orch reads them: beside the file.
+	writeSSHKey(t, filepath.Join(sub, "id_rsa"))
+	if err := os.WriteFile(filepath.Join(sub, ".npmrc"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cfg := mustLoad(t, Options{Files: []string{"sub/orch.hcl"}, WorkDir: dir, Sets: []string{"dep.contexts.x=from-cli"}})
 	app, dep, cwd := cfg.Targets["app"], cfg.Targets["dep"], cfg.Targets["cwd"]
 	tests := []struct {

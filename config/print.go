@@ -101,10 +101,17 @@ func (c *Config) WritePrintJSON(w io.Writer, set PrintSet) hcl.Diagnostics {
 		}
 	}
 	// Every error must come before any output.
+	var diags hcl.Diagnostics
 	for _, name := range names {
 		if d := c.printable(targets[name]); d != nil {
-			return hcl.Diagnostics{d}
+			diags = append(diags, d)
 		}
+		if t := c.Targets[name]; t != nil {
+			diags = append(diags, checkSources(t, c.print.env)...)
+		}
+	}
+	if diags.HasErrors() {
+		return diags
 	}
 
 	bw := bufio.NewWriter(w)

@@ -19,11 +19,13 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestPrintGolden checks print against testdata/print/*.txtar: the
 // selection and links as the planner reads them (graph.PrintSet), rendered
-// by PrintJSON. Each
-// archive holds the definition files, a want.json section and, in its
-// comment, "args:", "set:" and "env:" lines. The want.json sections were
-// produced by `docker buildx bake --print` v0.38.2 for the same inputs;
-// -update rewrites them from orch's output.
+// by PrintJSON. Each archive holds the definition files (given with -f in
+// order: the .hcl, .json, .yml and .yaml ones), other files they use, a
+// want.json section and, in its comment, "args:", "set:", "env:" and
+// "sshkey:" lines (sshkey names files to fill with a new private key).
+// SSH_AUTH_SOCK names a listening socket, as bake's print checks it. The
+// want.json sections were produced by `docker buildx bake --print`
+// v0.38.2 for the same inputs; -update rewrites them from orch's output.
 func TestPrintGolden(t *testing.T) {
 	archives, _ := filepath.Glob("testdata/print/*.txtar")
 	if len(archives) == 0 {
@@ -36,7 +38,7 @@ func TestPrintGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := t.TempDir()
-			opts := config.Options{WorkDir: dir, LocalPlatform: "linux/amd64"}
+			opts := config.Options{WorkDir: dir, LocalPlatform: "linux/amd64", Env: []string{config.ListenAgent(t, dir)}}
 			var args []string
 			for _, line := range strings.Split(string(ar.Comment), "\n") {
 				key, value, _ := strings.Cut(line, ":")
@@ -46,7 +48,11 @@ func TestPrintGolden(t *testing.T) {
 				case "set":
 					opts.Sets = strings.Fields(value)
 				case "env":
-					opts.Env = strings.Fields(value)
+					opts.Env = append(opts.Env, strings.Fields(value)...)
+				case "sshkey":
+					for _, name := range strings.Fields(value) {
+						config.WriteSSHKey(t, filepath.Join(dir, name))
+					}
 				}
 			}
 			wantIdx := -1
@@ -62,7 +68,10 @@ func TestPrintGolden(t *testing.T) {
 				if err := os.WriteFile(p, f.Data, 0o644); err != nil {
 					t.Fatal(err)
 				}
-				opts.Files = append(opts.Files, f.Name)
+				switch filepath.Ext(f.Name) {
+				case ".hcl", ".json", ".yml", ".yaml":
+					opts.Files = append(opts.Files, f.Name)
+				}
 			}
 			cfg, diags := config.Load(opts)
 			if diags.HasErrors() {

@@ -11,7 +11,9 @@ import (
 
 // TestValidFiles loads every file of testdata/valid and expects no error.
 func TestValidFiles(t *testing.T) {
-	files, _ := filepath.Glob("testdata/valid/*")
+	files, _ := filepath.Glob("testdata/valid/*.hcl")
+	jsonFiles, _ := filepath.Glob("testdata/valid/*.json")
+	files = append(files, jsonFiles...)
 	if len(files) == 0 {
 		t.Fatal("no files in testdata/valid")
 	}
