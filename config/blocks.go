@@ -218,6 +218,9 @@ func (l *loader) evaluate() {
 	}
 	for _, name := range l.groupNames {
 		for _, in := range l.groups[name] {
+			if in.raw.compose {
+				continue // made whole by collectCompose
+			}
 			l.evalGroup(in)
 			done(in)
 		}

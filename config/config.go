@@ -27,7 +27,8 @@
 // object) orch ignores too, with a warning that names it, its location
 // and the likely intended name. Matrix expansion takes the keys in sorted order, so its result
 // is always the same and always one of the orders bake can produce.
-// Compose files are not supported. bake's resources and policy attributes
+// Compose files are read as bake reads them, through compose-go
+// (compose.go). bake's resources and policy attributes
 // are read and printed as bake does; applying them to a build is the
 // adapter's (which refuses them so far).
 //

@@ -100,12 +100,15 @@ var attrIndex = func() map[string]int {
 // dropped after evaluation; the ranges later phases report stay.
 type rawBlock struct {
 	// insts are the targets (or the group) the block expands to.
-	insts        []*instance
-	kind         string
-	block        *hcl.Block
-	file         *file
-	attrs        hcl.Attributes
-	pending      int // instances not evaluated yet; at 0 the syntax goes
+	insts   []*instance
+	kind    string
+	block   *hcl.Block
+	file    *file
+	attrs   hcl.Attributes
+	pending int // instances not evaluated yet; at 0 the syntax goes
+	// compose marks the targets and the default group of compose files:
+	// made whole from the project, never evaluated (compose.go).
+	compose      bool
 	defRange     hcl.Range
 	targetsRange *hcl.Range // a group's targets expression
 }
@@ -145,6 +148,10 @@ type loader struct {
 	valStates map[string]state
 	valStack  []string
 	calling   map[string]bool
+
+	// compose decides which files are compose files and holds their
+	// environment (compose.go).
+	compose *composeClassifier
 
 	// units are the target and group blocks of every file, in order,
 	// parsed, expanded and evaluated one after the other (stream.go).
@@ -193,12 +200,7 @@ func newLoader(opts Options, workDir string, files []*file, cfg *Config) *loader
 		}
 		l.relative = b
 	}
-	l.useEnv = true
-	if v, ok := l.env["BUILDX_BAKE_DISABLE_VARS_ENV_LOOKUP"]; ok {
-		if b, err := strconv.ParseBool(v); err == nil && b {
-			l.useEnv = false
-		}
-	}
+	l.useEnv = envLookup(opts.Env)
 	platform := opts.LocalPlatform
 	if platform == "" {
 		platform = defaultLocalPlatform()
@@ -249,6 +251,7 @@ func (l *loader) add(d ...*hcl.Diagnostic) { l.diags = append(l.diags, d...) }
 
 // run executes every phase and fills l.cfg.
 func (l *loader) run() hcl.Diagnostics {
+	l.collectCompose()
 	l.collect()
 	l.buildFunctions()
 	l.resolveValues()
@@ -314,6 +317,15 @@ var (
 	functionSchema   = schemaFor(FunctionAttributes)
 )
 
+// refused lists, per block kind, the attributes bake refuses although it
+// ignores other unknown ones, with the reason.
+var refused = map[string]map[string]string{
+	"group": {
+		"name":   "name renames the targets a matrix expands to, and groups have no matrix. Remove it.",
+		"matrix": "a matrix expands targets only. Move it to a target block.",
+	},
+}
+
 // content decodes body against schema and reports every attribute or block
 // the schema does not know, with a suggestion. what names the block kind
 // ("target", "variable", ...) in messages. bake ignores what it does not
@@ -336,6 +348,10 @@ func (l *loader) content(body hcl.Body, schema *hcl.BodySchema, what string, len
 		report, ignored = warnDiag, " It is ignored, as bake ignores it."
 	}
 	unknownAttr := func(name string, rng hcl.Range) {
+		if why, ok := refused[what][name]; ok {
+			l.add(errorDiag(fmt.Sprintf("Invalid %s attribute", what), fmt.Sprintf("A %s block cannot set %s: %s", what, name, why), &rng))
+			return
+		}
 		l.add(report(fmt.Sprintf("Unknown %s attribute", what),
 			fmt.Sprintf("Unknown %s attribute %q;%s%s", what, name, suggestionOr(name, known, fmt.Sprintf(" a %s block accepts %s.", what, quotedList(known))), ignored), &rng))
 	}
@@ -404,6 +420,9 @@ func sortedKeys[V any](m map[string]V) []string {
 func (l *loader) collect() {
 	reserved := append([]string{"target", "group", "variable", "function"}, builtinVarNames...)
 	for _, f := range l.files {
+		if f.compose {
+			continue // collectCompose
+		}
 		content, rest, diags := f.hcl.Body.PartialContent(topSchema)
 		l.add(diags...)
 		var attrs hcl.Attributes

@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
+	composecli "github.com/compose-spec/compose-go/v2/cli"
 	"github.com/hashicorp/hcl/v2"
 	hcljson "github.com/hashicorp/hcl/v2/json"
 )
@@ -24,14 +26,14 @@ const stdinDisplayName = "<stdin>"
 // default name that exists is read, in bake's order.
 var DefaultFiles = []string{"orch.hcl", "orch.json"}
 
-// bakeDefaultFiles are bake's default names (compose files excepted: orch
-// reads HCL and JSON only).
-var bakeDefaultFiles = []string{
+// bakeDefaultFiles are bake's default names, in bake's order: compose's
+// default names (compose-go's, as bake takes them), then bake's own.
+var bakeDefaultFiles = append(slices.Clone(composecli.DefaultFileNames),
 	"docker-bake.json",
 	"docker-bake.hcl",
 	"docker-bake.override.json",
 	"docker-bake.override.hcl",
-}
+)
 
 // Options are the inputs of Load. The zero value loads the default files of
 // the current directory with no overrides and no environment.
@@ -76,6 +78,8 @@ type file struct {
 	// units are the target and group blocks of a large file, still to be
 	// parsed (stream.go).
 	units []*unit
+	// compose marks a compose file (compose.go): it has no HCL syntax.
+	compose bool
 }
 
 // Load reads, merges and evaluates the files opts names. It returns every
@@ -93,21 +97,28 @@ func Load(opts Options) (*Config, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return cfg, diags
 	}
-	files, diags := parseFiles(cfg, dirs, true)
+	cc := &composeClassifier{opts: opts, workDir: workDir}
+	compose, diags := classify(cfg, cc)
+	if diags.HasErrors() {
+		return cfg, diags
+	}
+	files, diags := parseFiles(cfg, dirs, compose, true)
 	if diags.HasErrors() {
 		return cfg, diags
 	}
 	l := newLoader(opts, workDir, files, cfg)
+	l.compose = cc
 	ldiags := l.run()
 	if l.syntaxFailed {
 		// A unit of a large file did not parse: parse every file whole,
 		// which reports the syntax errors as a single parse does.
 		fresh := &Config{Targets: map[string]*Target{}, Groups: map[string]*Group{}, Files: cfg.Files, Sources: cfg.Sources}
-		files, diags := parseFiles(fresh, dirs, false)
+		files, diags := parseFiles(fresh, dirs, compose, false)
 		if diags.HasErrors() {
 			return fresh, diags
 		}
 		l = newLoader(opts, workDir, files, fresh)
+		l.compose = cc
 		return fresh, append(diags, l.run()...)
 	}
 	return cfg, append(diags, ldiags...)
@@ -169,15 +180,35 @@ func readFiles(opts Options, workDir string, cfg *Config) ([]origin, hcl.Diagnos
 	return dirs, diags
 }
 
-// parseFiles parses the files read into cfg, collecting the syntax errors
-// of all of them. With stream, large HCL files are cut into units parsed
-// later (stream.go).
-func parseFiles(cfg *Config, dirs []origin, stream bool) ([]*file, hcl.Diagnostics) {
+// classify tells, for each file read, whether it is a compose file, as
+// bake tells (compose.go); a file named .yml or .yaml that compose-go
+// rejects is an error.
+func classify(cfg *Config, cc *composeClassifier) ([]bool, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	compose := make([]bool, len(cfg.Files))
+	for i, name := range cfg.Files {
+		ok, err := cc.isCompose(cfg.Sources[name], name)
+		if ok && err != nil {
+			diags = append(diags, errorDiag("Invalid compose file", fmt.Sprintf("Reading %s as a compose file (as bake does, by its name): %v.", name, err), nil))
+		}
+		compose[i] = ok
+	}
+	return compose, diags
+}
+
+// parseFiles parses the files read into cfg, but for compose files,
+// collecting the syntax errors of all of them. With stream, large HCL
+// files are cut into units parsed later (stream.go).
+func parseFiles(cfg *Config, dirs []origin, compose []bool, stream bool) ([]*file, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	files := make([]*file, 0, len(cfg.Files))
 	for i, name := range cfg.Files {
 		data := cfg.Sources[name]
-		f := &file{name: name, dir: dirs[i].dir, base: dirs[i].base}
+		f := &file{name: name, dir: dirs[i].dir, base: dirs[i].base, compose: compose[i]}
+		if f.compose {
+			files = append(files, f)
+			continue
+		}
 		if stream && strings.HasSuffix(name, ".hcl") && len(data) > 2*chunkSize {
 			if h, ok := splitFile(data, f); ok {
 				f.hcl = h

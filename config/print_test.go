@@ -21,8 +21,8 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // selection and links as the planner reads them (graph.PrintSet), rendered
 // by PrintJSON. Each archive holds the definition files (given with -f in
 // order: the .hcl, .json, .yml and .yaml ones), other files they use, a
-// want.json section and, in its comment, "args:", "set:", "env:" and
-// "sshkey:" lines (sshkey names files to fill with a new private key).
+// want.json section and, in its comment, "args:", "set:", "var:", "env:"
+// and "sshkey:" lines (sshkey names files to fill with a new private key).
 // SSH_AUTH_SOCK names a listening socket, as bake's print checks it. The
 // want.json sections were produced by `docker buildx bake --print`
 // v0.38.2 for the same inputs; -update rewrites them from orch's output.
@@ -32,12 +32,19 @@ func TestPrintGolden(t *testing.T) {
 		t.Fatal("no golden archives")
 	}
 	for _, path := range archives {
+		path, err := filepath.Abs(path)
+		if err != nil {
+			t.Fatal(err)
+		}
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
 			ar, err := txtar.ParseFile(path)
 			if err != nil {
 				t.Fatal(err)
 			}
 			dir := t.TempDir()
+			// compose-go reads the files a compose file includes
+			// relative to the process's working directory.
+			t.Chdir(dir)
 			opts := config.Options{WorkDir: dir, LocalPlatform: "linux/amd64", Env: []string{config.ListenAgent(t, dir)}}
 			var args []string
 			for _, line := range strings.Split(string(ar.Comment), "\n") {
@@ -49,6 +56,12 @@ func TestPrintGolden(t *testing.T) {
 					opts.Sets = strings.Fields(value)
 				case "env":
 					opts.Env = append(opts.Env, strings.Fields(value)...)
+				case "var":
+					opts.Vars = map[string]string{}
+					for _, kv := range strings.Fields(value) {
+						k, v, _ := strings.Cut(kv, "=")
+						opts.Vars[k] = v
+					}
 				case "sshkey":
 					for _, name := range strings.Fields(value) {
 						config.WriteSSHKey(t, filepath.Join(dir, name))
