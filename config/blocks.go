@@ -29,14 +29,34 @@ func (l *loader) expand(u *unit) {
 		for i, name := range names {
 			l.addInstance(&instance{raw: rb, name: name, ectx: ctxs[i]})
 		}
-		// As bake, collect the names every block of a label gives, so
-		// a label that one block renames (matrix, name) becomes a group
-		// of every name its blocks give, in any file (finish).
-		if _, seen := l.renamed[label]; !seen {
-			l.renameOrder = append(l.renameOrder, label)
-		}
-		l.renamed[label] = append(l.renamed[label], names...)
+		l.noteRenames(rb, label, names)
 	}
+}
+
+// noteRenames collects, as bake does, the names the blocks of a label give
+// once one of them renames it (matrix, name): the label becomes a group
+// of every name its blocks give, in any file (finish). The blocks of a
+// label never renamed, nearly all of them, cost nothing here.
+func (l *loader) noteRenames(rb *rawBlock, label string, names []string) {
+	renames := len(names) != 1 || names[0] != label
+	_, seen := l.renamed[label]
+	switch {
+	case !renames && !seen:
+		return
+	case !seen:
+		// The blocks of this label before it, none renaming, each gave
+		// the label itself.
+		var before []string
+		for _, in := range l.targets[label] {
+			if in.raw != rb && in.raw.label == label {
+				before = []string{label}
+				break
+			}
+		}
+		l.renameOrder = append(l.renameOrder, label)
+		l.renamed[label] = before
+	}
+	l.renamed[label] = append(l.renamed[label], names...)
 }
 
 func (l *loader) addInstance(in *instance) {
@@ -318,14 +338,12 @@ func (l *loader) targetAttr(in *instance, a *Attribute) bool {
 // bake does.
 func (l *loader) warnKeys(a *Attribute, v cty.Value, rng hcl.Range) {
 	kw, ok := a.ops.(keyWarner)
-	if !ok || !v.IsWhollyKnown() {
+	if !ok {
 		return
 	}
-	if v.ContainsMarked() {
-		v, _ = v.UnmarkDeep()
-	}
 	for _, msg := range kw.unknownKeys(v) {
-		l.add(warnDiag("Unknown key", msg, &rng))
+		r := rng // only a warning takes the range's address
+		l.add(warnDiag("Unknown key", msg, &r))
 	}
 }
 

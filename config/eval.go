@@ -102,6 +102,7 @@ type rawBlock struct {
 	// insts are the targets (or the group) the block expands to.
 	insts   []*instance
 	kind    string
+	label   string // the block's label, kept after block is released
 	block   *hcl.Block
 	file    *file
 	attrs   hcl.Attributes
@@ -493,7 +494,7 @@ func (l *loader) collectBlocks(u *unit) {
 			schema = groupSchema
 		}
 		c := l.content(b.Body, schema, b.Type, true)
-		rb := &rawBlock{kind: b.Type, block: b, file: u.file, attrs: c.Attributes, defRange: b.DefRange}
+		rb := &rawBlock{kind: b.Type, label: b.Labels[0], block: b, file: u.file, attrs: c.Attributes, defRange: b.DefRange}
 		if a, ok := c.Attributes["targets"]; ok && b.Type == "group" {
 			rb.targetsRange = a.Expr.Range().Ptr()
 		}

@@ -511,6 +511,9 @@ func (contextKind) fromExpr(expr hcl.Expression, v any) any {
 // targetContextRef returns NAME when expr is exactly target.NAME.context
 // (or target["NAME"].context), "" otherwise.
 func targetContextRef(expr hcl.Expression) string {
+	if static(expr) {
+		return "" // a literal, as most contexts are: no traversal to read
+	}
 	tr, diags := hcl.AbsTraversalForExpr(expr)
 	if diags.HasErrors() || len(tr) != 3 || tr.RootName() != "target" {
 		return ""
@@ -753,7 +756,13 @@ func (k entriesKind[E]) decode(v cty.Value, at origin) (any, error) {
 // unknownKeys lists, for item types with closed keys, every object key
 // that is not one of them.
 func (k entriesKind[E]) unknownKeys(v cty.Value) []string {
-	if !k.typ.closed || v.IsNull() || !v.CanIterateElements() {
+	if !k.typ.closed || !hasObjects(v.Type()) {
+		return nil
+	}
+	if v.ContainsMarked() {
+		v, _ = v.UnmarkDeep()
+	}
+	if v.IsNull() || !v.IsWhollyKnown() {
 		return nil
 	}
 	var out []string
@@ -770,6 +779,19 @@ func (k entriesKind[E]) unknownKeys(v cty.Value) []string {
 		}
 	}
 	return out
+}
+
+// hasObjects reports whether a list or tuple type may hold objects or
+// maps, without looking at its elements: most lists are of strings.
+func hasObjects(ty cty.Type) bool {
+	isObj := func(t cty.Type) bool { return t.IsObjectType() || t.IsMapType() || t == cty.DynamicPseudoType }
+	switch {
+	case ty.IsTupleType():
+		return slices.ContainsFunc(ty.TupleElementTypes(), isObj)
+	case ty.IsListType():
+		return isObj(ty.ElementType())
+	}
+	return false
 }
 
 func (k entriesKind[E]) ref(v any) cty.Value {
