@@ -299,6 +299,9 @@ var topSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "function", LabelNames: []string{"name"}},
 }}
 
+// orchTopSchema is topSchema with the include blocks of an orch file.
+var orchTopSchema = &hcl.BodySchema{Blocks: append(append([]hcl.BlockHeaderSchema(nil), topSchema.Blocks...), includeSchema.Blocks...)}
+
 func schemaFor(attrs []Attribute, blocks ...string) *hcl.BodySchema {
 	s := &hcl.BodySchema{}
 	for _, a := range attrs {
@@ -424,7 +427,11 @@ func (l *loader) collect() {
 		if f.compose {
 			continue // collectCompose
 		}
-		content, rest, diags := f.hcl.Body.PartialContent(topSchema)
+		schema := topSchema
+		if f.orch {
+			schema = orchTopSchema // include blocks were read by includeFiles
+		}
+		content, rest, diags := f.hcl.Body.PartialContent(schema)
 		l.add(diags...)
 		var attrs hcl.Attributes
 		if sb, ok := f.hcl.Body.(*hclsyntax.Body); ok {
@@ -433,12 +440,16 @@ func (l *loader) collect() {
 				attrs[name] = a.AsHCLAttribute()
 			}
 			for _, b := range sb.Blocks {
-				if contains(BlockTypes, b.Type) {
+				if contains(BlockTypes, b.Type) || (f.orch && b.Type == IncludeBlockType) {
 					continue
 				}
 				// bake ignores a block it does not know; orch warns.
+				hint := suggestionOr(b.Type, BlockTypes, " a file holds target, group, variable and function blocks and top-level attributes.")
+				if b.Type == IncludeBlockType {
+					hint = " only orch files (orch.hcl, orch.json, NAME.orch.hcl, NAME.orch.json) include other files; rename this file to include them."
+				}
 				l.add(warnDiag("Unknown block type",
-					fmt.Sprintf("Unknown block type %q;%s It is ignored, as bake ignores it.", b.Type, suggestionOr(b.Type, BlockTypes, " a file holds target, group, variable and function blocks and top-level attributes.")),
+					fmt.Sprintf("Unknown block type %q;%s It is ignored, as bake ignores it.", b.Type, hint),
 					b.TypeRange.Ptr()))
 			}
 		} else {

@@ -80,6 +80,10 @@ type file struct {
 	units []*unit
 	// compose marks a compose file (compose.go): it has no HCL syntax.
 	compose bool
+	// orch marks an orch file (orch.hcl, ...), whose include blocks orch
+	// reads (include.go); path is its absolute path, "" for stdin.
+	orch bool
+	path string
 }
 
 // Load reads, merges and evaluates the files opts names. It returns every
@@ -93,16 +97,20 @@ func Load(opts Options) (*Config, hcl.Diagnostics) {
 	if err != nil {
 		return cfg, hcl.Diagnostics{errorDiag("Cannot resolve the working directory", err.Error(), nil)}
 	}
-	dirs, diags := readFiles(opts, workDir, cfg)
+	files, diags := readFiles(opts, workDir, cfg)
 	if diags.HasErrors() {
 		return cfg, diags
 	}
 	cc := &composeClassifier{opts: opts, workDir: workDir}
-	compose, diags := classify(cfg, cc)
+	if diags := classify(cfg, files, cc); diags.HasErrors() {
+		return cfg, diags
+	}
+	files, diags = parseFiles(cfg, files, true)
 	if diags.HasErrors() {
 		return cfg, diags
 	}
-	files, diags := parseFiles(cfg, dirs, compose, true)
+	files, idiags := includeFiles(cfg, files, cc, workDir)
+	diags = append(diags, idiags...)
 	if diags.HasErrors() {
 		return cfg, diags
 	}
@@ -113,13 +121,17 @@ func Load(opts Options) (*Config, hcl.Diagnostics) {
 		// A unit of a large file did not parse: parse every file whole,
 		// which reports the syntax errors as a single parse does.
 		fresh := &Config{Targets: map[string]*Target{}, Groups: map[string]*Group{}, Files: cfg.Files, Sources: cfg.Sources}
-		files, diags := parseFiles(fresh, dirs, compose, false)
-		if diags.HasErrors() {
-			return fresh, diags
+		again := make([]*file, len(files))
+		for i, f := range files {
+			again[i] = &file{name: f.name, dir: f.dir, base: f.base, compose: f.compose, orch: f.orch}
 		}
-		l = newLoader(opts, workDir, files, fresh)
+		again, pdiags := parseFiles(fresh, again, false)
+		if pdiags.HasErrors() {
+			return fresh, pdiags
+		}
+		l = newLoader(opts, workDir, again, fresh)
 		l.compose = cc
-		return fresh, append(diags, l.run()...)
+		return fresh, append(append(diags, pdiags...), l.run()...)
 	}
 	return cfg, append(diags, ldiags...)
 }
@@ -132,9 +144,9 @@ func absWorkDir(dir string) (string, error) {
 }
 
 // readFiles reads every input file into cfg (Files and Sources) and
-// returns the directory of each, collecting every problem before giving
-// up.
-func readFiles(opts Options, workDir string, cfg *Config) ([]origin, hcl.Diagnostics) {
+// returns a file for each, not parsed yet, collecting every problem before
+// giving up.
+func readFiles(opts Options, workDir string, cfg *Config) ([]*file, hcl.Diagnostics) {
 	names := opts.Files
 	if len(names) == 0 {
 		names = defaultFiles(workDir)
@@ -145,14 +157,14 @@ func readFiles(opts Options, workDir string, cfg *Config) ([]origin, hcl.Diagnos
 		}
 	}
 	var diags hcl.Diagnostics
-	var dirs []origin
+	var files []*file
 	stdinRead := false
 	for _, name := range names {
 		var data []byte
 		var err error
-		display, dir, base := name, workDir, ""
+		f := &file{name: name, dir: workDir}
 		if name == StdinName {
-			display = stdinDisplayName
+			f.name = stdinDisplayName
 			if stdinRead {
 				diags = append(diags, errorDiag("Standard input named twice", "\"-f -\" can be given once: standard input can only be read once.", nil))
 				continue
@@ -166,65 +178,66 @@ func readFiles(opts Options, workDir string, cfg *Config) ([]origin, hcl.Diagnos
 			if !filepath.IsAbs(path) {
 				path = filepath.Join(workDir, path)
 			}
-			dir, base = filepath.Dir(path), filepath.Dir(name)
+			f.dir, f.base, f.orch, f.path = filepath.Dir(path), filepath.Dir(name), isOrchFile(name), path
 			data, err = os.ReadFile(path)
 		}
 		if err != nil {
 			diags = append(diags, errorDiag("Cannot read definition file", fmt.Sprintf("Reading %s: %v.", name, err), nil))
 			continue
 		}
-		cfg.Files = append(cfg.Files, display)
-		cfg.Sources[display] = data
-		dirs = append(dirs, origin{dir: dir, base: base})
+		cfg.Files = append(cfg.Files, f.name)
+		cfg.Sources[f.name] = data
+		files = append(files, f)
 	}
-	return dirs, diags
+	return files, diags
 }
 
 // classify tells, for each file read, whether it is a compose file, as
 // bake tells (compose.go); a file named .yml or .yaml that compose-go
 // rejects is an error.
-func classify(cfg *Config, cc *composeClassifier) ([]bool, hcl.Diagnostics) {
+func classify(cfg *Config, files []*file, cc *composeClassifier) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	compose := make([]bool, len(cfg.Files))
-	for i, name := range cfg.Files {
-		ok, err := cc.isCompose(cfg.Sources[name], name)
+	for _, f := range files {
+		ok, err := cc.isCompose(cfg.Sources[f.name], f.name)
 		if ok && err != nil {
-			diags = append(diags, errorDiag("Invalid compose file", fmt.Sprintf("Reading %s as a compose file (as bake does, by its name): %v.", name, err), nil))
+			diags = append(diags, errorDiag("Invalid compose file", fmt.Sprintf("Reading %s as a compose file (as bake does, by its name): %v.", f.name, err), nil))
 		}
-		compose[i] = ok
+		f.compose = ok
 	}
-	return compose, diags
+	return diags
 }
 
-// parseFiles parses the files read into cfg, but for compose files,
-// collecting the syntax errors of all of them. With stream, large HCL
-// files are cut into units parsed later (stream.go).
-func parseFiles(cfg *Config, dirs []origin, compose []bool, stream bool) ([]*file, hcl.Diagnostics) {
+// parseFiles parses files but compose files, collecting the syntax errors
+// of all of them, and returns the files that parsed. With stream, large
+// HCL files are cut into units parsed later (stream.go).
+func parseFiles(cfg *Config, files []*file, stream bool) ([]*file, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
-	files := make([]*file, 0, len(cfg.Files))
-	for i, name := range cfg.Files {
-		data := cfg.Sources[name]
-		f := &file{name: name, dir: dirs[i].dir, base: dirs[i].base, compose: compose[i]}
-		if f.compose {
-			files = append(files, f)
-			continue
-		}
-		if stream && strings.HasSuffix(name, ".hcl") && len(data) > 2*chunkSize {
-			if h, ok := splitFile(data, f); ok {
-				f.hcl = h
-				files = append(files, f)
-				continue
-			}
-			f.units = nil
-		}
-		h, fdiags := parseFile(data, name)
+	out := make([]*file, 0, len(files))
+	for _, f := range files {
+		fdiags := parseOne(f, cfg.Sources[f.name], stream)
 		diags = append(diags, fdiags...)
-		if h != nil {
-			f.hcl = h
-			files = append(files, f)
+		if f.compose || f.hcl != nil {
+			out = append(out, f)
 		}
 	}
-	return files, diags
+	return out, diags
+}
+
+// parseOne parses one file, unless it is a compose file.
+func parseOne(f *file, data []byte, stream bool) hcl.Diagnostics {
+	if f.compose {
+		return nil
+	}
+	if stream && strings.HasSuffix(f.name, ".hcl") && len(data) > 2*chunkSize {
+		if h, ok := splitFile(data, f); ok {
+			f.hcl = h
+			return nil
+		}
+		f.units = nil
+	}
+	h, diags := parseFile(data, f.name)
+	f.hcl = h
+	return diags
 }
 
 // defaultFiles returns the default files present in dir.
