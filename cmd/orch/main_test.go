@@ -90,6 +90,11 @@ func TestScriptsCheckExitCodes(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no scripts (%v)", err)
 	}
+	builds, err := filepath.Glob("testdata/build/*.txtar")
+	if err != nil || len(builds) == 0 {
+		t.Fatalf("no build scripts (%v)", err)
+	}
+	files = append(files, builds...)
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {
