@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/orch-build/orch/internal/realpath"
 )
 
 // An orch file may read further files with include blocks, so that a
@@ -53,7 +55,7 @@ func includeFiles(cfg *Config, files []*file, cc *composeClassifier, workDir str
 	inc := &includer{cfg: cfg, cc: cc, workDir: workDir, seen: map[string]bool{}}
 	for _, f := range files {
 		if f.path != "" {
-			inc.seen[realPath(f.path)] = true
+			inc.seen[realpath.Resolve(f.path)] = true
 		}
 	}
 	for _, f := range files {
@@ -88,7 +90,7 @@ func (inc *includer) visit(f *file, chain []chainLink) {
 	if f.compose || f.hcl == nil || !f.orch {
 		return
 	}
-	chain = append(chain, chainLink{real: realPath(f.path), name: f.name})
+	chain = append(chain, chainLink{real: realpath.Resolve(f.path), name: f.name})
 	content, _, diags := f.hcl.Body.PartialContent(includeSchema)
 	inc.diags = append(inc.diags, diags...)
 	for _, b := range content.Blocks {
@@ -131,7 +133,7 @@ func (inc *includer) matches(f *file, b *hcl.Block) []string {
 // include reads, classifies and parses the file at path, included from
 // the last file of chain, and visits it.
 func (inc *includer) include(path string, rng hcl.Range, chain []chainLink) {
-	real := realPath(path)
+	real := realpath.Resolve(path)
 	for i, c := range chain {
 		if c.real != real {
 			continue
@@ -174,13 +176,4 @@ func (inc *includer) include(path string, rng hcl.Range, chain []chainLink) {
 		return
 	}
 	inc.visit(f, chain)
-}
-
-// realPath is path with symbolic links resolved, when it can be: two
-// names of one file are one file.
-func realPath(path string) string {
-	if p, err := filepath.EvalSymlinks(path); err == nil {
-		return p
-	}
-	return filepath.Clean(path)
 }
