@@ -18,7 +18,7 @@ var allowed = map[string][]string{
 	"graph":           {"config"},
 	"runner":          {"config", "graph"},
 	"runner/dest":     {"config", "graph", "runner", "internal/realpath", "internal/fserr"},
-	"runner/buildkit": {"config", "graph", "runner", "runner/dest", "internal/logtail", "internal/fserr"},
+	"runner/buildkit": {"config", "graph", "runner", "runner/dest", "internal/logtail", "internal/fserr", "internal/dockerignore"},
 	"runner/build":    {"config", "graph", "runner", "runner/buildkit", "runner/dest", "runner/report", "runner/telemetry", "internal/realpath"},
 	// The views of a finished run, and its OpenTelemetry spans, made of
 	// the same timeline.

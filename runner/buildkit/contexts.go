@@ -2,10 +2,7 @@ package buildkit
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 
 	"github.com/moby/buildkit/client"
@@ -13,9 +10,10 @@ import (
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/filesync"
 	"github.com/moby/buildkit/solver/pb"
-	"github.com/moby/patternmatcher/ignorefile"
 	"github.com/tonistiigi/fsutil"
 	fstypes "github.com/tonistiigi/fsutil/types"
+
+	"github.com/orch-build/orch/internal/dockerignore"
 )
 
 // contextSession serves every local context directory of a run from one
@@ -76,7 +74,7 @@ func (cs *contextSession) close() {
 // found dir to be a directory, and returns a nil definition (see
 // Preflight).
 func (cs *contextSession) local(dir, ignoreFile, displayName string) (*pb.Definition, error) {
-	excludes, err := ignorePatterns(dir, ignoreFile)
+	excludes, err := dockerignore.Patterns(dir, ignoreFile)
 	if err != nil {
 		return nil, err
 	}
@@ -137,27 +135,4 @@ func (cs *contextSession) add(name string, fs fsutil.FS) error {
 	cs.dirs[name] = fs
 	cs.mu.Unlock()
 	return nil
-}
-
-// ignorePatterns reads the .dockerignore patterns for a context.
-func ignorePatterns(dir, ignoreFile string) ([]string, error) {
-	for _, p := range []string{ignoreFile, filepath.Join(dir, ".dockerignore")} {
-		if p == "" {
-			continue
-		}
-		f, err := os.Open(p)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		patterns, err := ignorefile.ReadAll(f)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		return patterns, nil
-	}
-	return nil, nil
 }
