@@ -39,6 +39,19 @@ type DocumentTarget struct {
 	// File and Line say where the target is declared, when known.
 	File string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`
+	// Incremental is the node's Freshness, absent when it was not checked.
+	Incremental *DocumentFreshness `json:"incremental,omitempty"`
+}
+
+// DocumentFreshness is a node's Freshness in a Document.
+type DocumentFreshness struct {
+	// State is "up-to-date" or "build".
+	State       string `json:"state"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// Changes say why the target builds; empty when it is up to date.
+	Changes []string `json:"changes"`
+	// Digest is the image an up-to-date target's destinations hold.
+	Digest string `json:"digest,omitempty"`
 }
 
 // DocumentEdge is one dependency of a DocumentTarget.
@@ -89,6 +102,9 @@ func (p *Plan) Document() *Document {
 		}
 		for j, e := range n.Deps {
 			t.Dependencies[j] = DocumentEdge{Target: p.Nodes[e.To].Name, Kind: e.Kind.String(), Key: e.Key}
+		}
+		if f := n.Freshness; f != nil {
+			t.Incremental = &DocumentFreshness{State: f.State(), Fingerprint: f.Fingerprint, Changes: append([]string{}, f.Changes...), Digest: f.Digest}
 		}
 		for j, o := range n.Target.Outputs {
 			attrs := make(map[string]string, len(o.Attrs)+1)

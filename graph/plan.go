@@ -56,6 +56,9 @@ type Node struct {
 	// Reasons say why the node is in the plan, e.g. "selected",
 	// "needed by api as context base", "ordered before migrate".
 	Reasons []string
+	// Freshness is what the incremental check found, nil when it did not
+	// run; see Freshness.
+	Freshness *Freshness
 }
 
 // Plan is the set of nodes to build in a deterministic topological order:

@@ -41,15 +41,41 @@ func (o RenderOptions) rel(path string) string {
 
 // WriteTable writes the plan as a table in execution order: each target,
 // what it waits for, its platforms, where its outputs go and why it is in
-// the plan.
+// the plan; when the incremental check ran, a last column says whether
+// the target is up to date or what changed.
 func (p *Plan) WriteTable(w io.Writer, opts RenderOptions) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TARGET\tWAITS FOR\tPLATFORMS\tDESTINATIONS\tWHY")
+	checked := false
 	for _, n := range p.Nodes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", n.Name, p.waitsFor(n), platformList(n.Target),
+		checked = checked || n.Freshness != nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	head := "TARGET\tWAITS FOR\tPLATFORMS\tDESTINATIONS\tWHY"
+	if checked {
+		head += "\tSTATE"
+	}
+	fmt.Fprintln(tw, head)
+	for _, n := range p.Nodes {
+		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", n.Name, p.waitsFor(n), platformList(n.Target),
 			strings.Join(destinations(n, opts), ", "), strings.Join(n.Reasons, "; "))
+		if checked {
+			row += "\t" + stateCell(n.Freshness)
+		}
+		fmt.Fprintln(tw, row)
 	}
 	return tw.Flush()
+}
+
+// stateCell is the STATE column: "up-to-date", or "build: " and what
+// changed.
+func stateCell(f *Freshness) string {
+	switch {
+	case f == nil:
+		return "-"
+	case f.UpToDate || len(f.Changes) == 0:
+		return f.State()
+	default:
+		return f.State() + ": " + strings.Join(f.Changes, "; ")
+	}
 }
 
 // waitsFor lists n's dependencies for the table: "base" for a context of

@@ -99,6 +99,9 @@ func (sc *schemaChecker) check(t reflect.Type, s *jsonschema.Schema, path string
 		if diff := cmp.Diff(required, schemaRequired, cmpopts.EquateEmpty()); diff != "" {
 			sc.fail(path, "required differs from %s's fields without omitempty (-go +schema):\n%s", t, diff)
 		}
+	case reflect.Pointer:
+		// An optional object: omitempty leaves it out when nil.
+		sc.check(t.Elem(), s, path)
 	case reflect.Slice:
 		if !slices.Equal(types(s), []string{"array"}) {
 			sc.fail(path, "%s needs type array", t)

@@ -53,13 +53,14 @@ type (
 // WriteJUnit writes the run as JUnit XML, one testcase per target. A failed
 // target is a <failure> carrying the failing step, its location and output
 // tail; skipped and cancelled targets are <skipped> with their reason, so a
-// CI page shows the root failures alone as red.
+// CI page shows the root failures alone as red. An up-to-date target is
+// <skipped> by design: nothing needed building, which is not a failure.
 func (r *Report) WriteJUnit(w io.Writer) error {
 	suite := junitSuite{
 		Name:      "orch",
 		Tests:     len(r.Outcomes),
 		Failures:  r.Count(StatusFailed),
-		Skipped:   r.Count(StatusSkipped) + r.Count(StatusCancelled),
+		Skipped:   r.Count(StatusSkipped) + r.Count(StatusCancelled) + r.Count(StatusUpToDate),
 		Time:      junitTime(r.Duration.Seconds()),
 		Timestamp: r.Started.UTC().Format("2006-01-02T15:04:05"),
 		Cases:     make([]junitCase, len(r.Outcomes)),
@@ -72,6 +73,9 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 			c.Failure = junitFailure(o)
 		case StatusSkipped, StatusCancelled:
 			c.Skipped = &junitMessage{Message: string(o.Status) + ": " + o.Reason}
+		case StatusUpToDate:
+			c.Skipped = &junitMessage{Message: "up-to-date: every destination holds the image of its current inputs", Type: "up-to-date"}
+			c.SystemOut = junitBuilt(o)
 		default:
 			c.SystemOut = junitBuilt(o)
 		}

@@ -112,6 +112,11 @@ func outcomeLine(o *Outcome) string {
 	switch o.Status {
 	case StatusBuilt, StatusCached:
 		return fmt.Sprintf("%s in %s", o.Status, formatDuration(o.Duration))
+	case StatusUpToDate:
+		if len(o.Attempts) > 0 {
+			return fmt.Sprintf("up-to-date, solved for its dependents in %s", formatDuration(o.Duration))
+		}
+		return "up-to-date"
 	case StatusFailed:
 		return fmt.Sprintf("failed after %s: %v", formatDuration(o.Duration), o.Err)
 	default:

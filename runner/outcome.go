@@ -14,6 +14,11 @@ const (
 	StatusBuilt Status = "built"
 	// StatusCached: the solve succeeded and every step came from the cache.
 	StatusCached Status = "cached"
+	// StatusUpToDate: every destination already held the image of the
+	// target's current inputs (graph.Freshness), so nothing was written.
+	// The target was solved only when a dependent that builds needed its
+	// result; its Result is what the destinations hold.
+	StatusUpToDate Status = "up-to-date"
 	// StatusFailed: the solve failed (after any retries). It is a root
 	// failure: a target skipped because of it is not counted again.
 	StatusFailed Status = "failed"
@@ -25,10 +30,10 @@ const (
 )
 
 // Statuses lists every Status in display order.
-var Statuses = []Status{StatusBuilt, StatusCached, StatusFailed, StatusSkipped, StatusCancelled}
+var Statuses = []Status{StatusBuilt, StatusCached, StatusUpToDate, StatusFailed, StatusSkipped, StatusCancelled}
 
 // Succeeded reports whether the target's result exists.
-func (s Status) Succeeded() bool { return s == StatusBuilt || s == StatusCached }
+func (s Status) Succeeded() bool { return s == StatusBuilt || s == StatusCached || s == StatusUpToDate }
 
 // Attempt is one call of Solver.Solve for a target.
 type Attempt struct {

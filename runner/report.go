@@ -32,6 +32,7 @@ type (
 	countsJSON struct {
 		Built     int `json:"built"`
 		Cached    int `json:"cached"`
+		UpToDate  int `json:"up_to_date"`
 		Failed    int `json:"failed"`
 		Skipped   int `json:"skipped"`
 		Cancelled int `json:"cancelled"`
@@ -111,6 +112,7 @@ func (r *Report) toJSON() reportJSON {
 		Counts: countsJSON{
 			Built:     r.Count(StatusBuilt),
 			Cached:    r.Count(StatusCached),
+			UpToDate:  r.Count(StatusUpToDate),
 			Failed:    r.Count(StatusFailed),
 			Skipped:   r.Count(StatusSkipped),
 			Cancelled: r.Count(StatusCancelled),

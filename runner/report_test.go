@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/orch-build/orch/graph"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -96,6 +98,18 @@ func sampleReport() *Report {
 			{
 				Index: 6, Name: "e2e", Exported: true, Dependencies: []string{"web"}, Status: StatusSkipped,
 				Reason: "dependency worker failed (via web)", BlockedBy: "worker",
+			},
+			{
+				Index: 7, Name: "lib", Exported: true, Dependencies: []string{}, Status: StatusUpToDate,
+				Result: &Result{Digest: digest("c"), Destinations: []string{"oci:out/lib"}, Metadata: map[string]any{
+					"containerimage.digest": digest("c"),
+				}},
+			},
+			{
+				Index: 8, Name: "sdk", Exported: true, Dependencies: []string{}, Status: StatusUpToDate,
+				Started: at(0), Duration: 800 * time.Millisecond,
+				Attempts: []Attempt{{Number: 1, Started: at(0), Duration: 800 * time.Millisecond}},
+				Result:   &Result{Digest: digest("d"), Destinations: []string{"registry:localhost:5000/sdk:1"}, Cached: 3, Total: 3},
 			},
 		},
 		Warnings: []string{"target docs: write log file logs/docs.log: no space left on device"},
@@ -182,7 +196,11 @@ func TestRunReportMatchesSchema(t *testing.T) {
 		}
 		return res, err
 	}}
-	report, err := runWithin(t, 10*time.Second, context.Background(), failurePlan(t), orderedFree(wrapped),
+	plan := failurePlan(t)
+	plan.Nodes = append(plan.Nodes, &graph.Node{Name: "fresh", Export: true, Freshness: &graph.Freshness{
+		UpToDate: true, Digest: "sha256:" + strings.Repeat("1", 64), Destinations: []string{"oci:out/fresh"},
+	}})
+	report, err := runWithin(t, 10*time.Second, context.Background(), plan, orderedFree(wrapped),
 		Options{Retries: 1, RetryDelay: time.Millisecond, Observer: obs, LogDir: t.TempDir()})
 	if !errors.Is(err, ErrFailed) {
 		t.Fatalf("Run: %v", err)
@@ -235,12 +253,14 @@ func TestReportJUnitParses(t *testing.T) {
 		{Name: "web", Kind: "skipped", Message: "skipped: dependency worker failed"},
 		{Name: "docs", Kind: "skipped", Message: "cancelled: stopped after worker failed"},
 		{Name: "e2e", Kind: "skipped", Message: "skipped: dependency worker failed (via web)"},
+		{Name: "lib", Kind: "skipped", Message: "up-to-date: every destination holds the image of its current inputs"},
+		{Name: "sdk", Kind: "skipped", Message: "up-to-date: every destination holds the image of its current inputs"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("testcases (-want +got):\n%s", diff)
 	}
-	if s := doc.Suites[0]; doc.Tests != 7 || doc.Failures != 2 || doc.Skipped != 3 || s.Tests != 7 || s.Failures != 2 || s.Skipped != 3 {
-		t.Errorf("counts: suites %d/%d/%d, suite %d/%d/%d; want 7 tests, 2 failures, 3 skipped",
+	if s := doc.Suites[0]; doc.Tests != 9 || doc.Failures != 2 || doc.Skipped != 5 || s.Tests != 9 || s.Failures != 2 || s.Skipped != 5 {
+		t.Errorf("counts: suites %d/%d/%d, suite %d/%d/%d; want 9 tests, 2 failures, 5 skipped",
 			doc.Tests, doc.Failures, doc.Skipped, s.Tests, s.Failures, s.Skipped)
 	}
 }
@@ -286,6 +306,9 @@ func TestReportMetadata(t *testing.T) {
 			MetadataDigest:    "sha256:" + strings.Repeat("b", 64),
 			MetadataImageName: "localhost:5000/api:1",
 		},
+		// Up to date: the digest their destinations hold.
+		"lib": {MetadataDigest: "sha256:" + strings.Repeat("c", 64)},
+		"sdk": {MetadataDigest: "sha256:" + strings.Repeat("d", 64)},
 	}
 	if diff := cmp.Diff(want, doc); diff != "" {
 		t.Errorf("metadata (-want +got):\n%s", diff)
@@ -304,7 +327,7 @@ func TestReportStatusAndCounts(t *testing.T) {
 	if diff := cmp.Diff([]string{"worker", "tool"}, failed); diff != "" {
 		t.Errorf("Failed() (-want +got):\n%s", diff)
 	}
-	if got, want := r.countsLine(), "1 built, 1 cached, 2 failed, 2 skipped, 1 cancelled"; got != want {
+	if got, want := r.countsLine(), "1 built, 1 cached, 2 up-to-date, 2 failed, 2 skipped, 1 cancelled"; got != want {
 		t.Errorf("countsLine() = %q, want %q", got, want)
 	}
 	empty := &Report{}

@@ -27,6 +27,12 @@ import (
 // cancels every solve, and Run returns only after every Solve call and
 // every Result.Release has returned.
 //
+// A node whose graph.Freshness says it is up to date is not solved, and
+// ends StatusUpToDate at once, unless a dependent that is solved takes its
+// result through a `target:` link: then it is solved with Job.UpToDate
+// set (its outputs are not written) and still ends StatusUpToDate. Its
+// Result holds what its destinations hold (see upToDate).
+//
 // The report is complete whenever the error is not ErrInvalidOptions or a
 // plan error. The error wraps ErrInterrupted (and the context's cause) when
 // ctx was cancelled before the run finished, ErrFailed when a target did
@@ -150,6 +156,9 @@ type run struct {
 	// dependents of a node that have not finished yet.
 	parents [][]int
 	pending []atomic.Int32
+	// solve says which nodes are solved: every node that is not up to
+	// date, and every node whose result a solved node takes.
+	solve []bool
 
 	observeMu sync.Mutex
 	warnMu    sync.Mutex
@@ -170,6 +179,7 @@ func newRun(ctx context.Context, plan *graph.Plan, solver Solver, opts Options) 
 		results:  make([]*Result, n),
 		parents:  make([][]int, n),
 		pending:  make([]atomic.Int32, n),
+		solve:    solved(plan),
 	}
 	r.group, r.ctx = errgroup.WithContext(ctx)
 	for i, node := range plan.Nodes {
@@ -178,7 +188,11 @@ func newRun(ctx context.Context, plan *graph.Plan, solver Solver, opts Options) 
 			// Deps are sorted by To, so duplicates are adjacent.
 			if ps := r.parents[i]; len(ps) == 0 || ps[len(ps)-1] != e.To {
 				r.parents[i] = append(r.parents[i], e.To)
-				r.pending[e.To].Add(1)
+				if r.solve[i] {
+					// A node that is not solved neither waits for its
+					// parents nor uses their results.
+					r.pending[e.To].Add(1)
+				}
 			}
 		}
 		deps := make([]string, len(r.parents[i]))
@@ -190,14 +204,56 @@ func newRun(ctx context.Context, plan *graph.Plan, solver Solver, opts Options) 
 	return r
 }
 
+// solved says which nodes of plan must be solved: those that are not up
+// to date (see graph.Freshness) and, through data edges, every parent of
+// a solved node, since the child builds on the parent's result. Order
+// edges pass no data: an up-to-date node needs nothing of its order
+// parents, nor they of it.
+func solved(plan *graph.Plan) []bool {
+	solve := make([]bool, len(plan.Nodes))
+	// Dependents come after their dependencies, so walking backwards
+	// decides every node after all of its dependents.
+	for i := len(plan.Nodes) - 1; i >= 0; i-- {
+		n := plan.Nodes[i]
+		if f := n.Freshness; f == nil || !f.UpToDate {
+			solve[i] = true
+		}
+		if !solve[i] {
+			continue
+		}
+		for _, e := range n.Deps {
+			if e.Kind == graph.DataEdge {
+				solve[e.To] = true
+			}
+		}
+	}
+	return solve
+}
+
+// upToDate is the Result of an up-to-date node: what its destinations
+// hold, with what a solve for its dependents returned, if there was one.
+func upToDate(f *graph.Freshness, solved *Result) *Result {
+	res := &Result{}
+	if solved != nil {
+		*res = *solved
+	}
+	res.Digest, res.Destinations, res.Metadata = f.Digest, slices.Clone(f.Destinations), f.Metadata
+	return res
+}
+
 // runNode is the life of node i's goroutine. It returns a *failFast when
 // the node failed and the run does not keep going.
 func (r *run) runNode(i int) error {
 	// Waiting on dependencies does not select on ctx: once ctx is
 	// cancelled every dependency finishes promptly anyway, and waiting for
 	// its verdict is what tells "skipped" from "cancelled" deterministically.
-	for _, p := range r.parents[i] {
-		<-r.done[p]
+	// A node that is not solved has nothing to wait for.
+	blocker := -1
+	if r.solve[i] {
+		for _, p := range r.parents[i] {
+			<-r.done[p]
+		}
+		blocker = r.blocker(i)
 	}
 	out := &r.outcomes[i]
 	out.Ready = r.opts.Now()
@@ -208,7 +264,10 @@ func (r *run) runNode(i int) error {
 	}
 	out.LogFile = log.path
 
-	switch blocker := r.blocker(i); {
+	switch {
+	case !r.solve[i]:
+		// Up to date, and no solve takes its result.
+		out.Status, out.Result = StatusUpToDate, upToDate(r.plan.Nodes[i].Freshness, nil)
 	case blocker >= 0:
 		b := &r.outcomes[blocker]
 		root := b.BlockedBy
@@ -269,7 +328,8 @@ func (r *run) cancelReason() string {
 // outcome.
 func (r *run) build(i int, log *nodeLog) {
 	node, out := r.plan.Nodes[i], &r.outcomes[i]
-	job := Job{Node: node, Log: log}
+	fresh := node.Freshness != nil && node.Freshness.UpToDate
+	job := Job{Node: node, Log: log, UpToDate: fresh}
 	for _, e := range node.Deps {
 		if e.Kind == graph.DataEdge {
 			if job.Inputs == nil {
@@ -318,7 +378,10 @@ func (r *run) build(i int, log *nodeLog) {
 				r.warn(fmt.Sprintf("target %s: %s", node.Name, w))
 			}
 			out.Status = StatusBuilt
-			if res.Total > 0 && res.Cached == res.Total {
+			switch {
+			case fresh:
+				out.Status, out.Result = StatusUpToDate, upToDate(node.Freshness, res)
+			case res.Total > 0 && res.Cached == res.Total:
 				out.Status = StatusCached
 			}
 			r.recordAttempt(i, a)
@@ -373,6 +436,9 @@ func (r *run) finish(i int) {
 	close(r.done[i])
 	if noDependents {
 		r.release(i)
+	}
+	if !r.solve[i] {
+		return
 	}
 	for _, p := range r.parents[i] {
 		if r.pending[p].Add(-1) == 0 {

@@ -34,6 +34,10 @@ type Job struct {
 	Inputs map[string]*Result
 	// Attempt counts from 1; it is above 1 only for retries.
 	Attempt int
+	// UpToDate is set when the node's destinations already hold its
+	// result (graph.Freshness) and it is solved only because a dependent
+	// needs the result: the solver must not write its outputs.
+	UpToDate bool
 	// Log receives the node's plain-text progress. It is never nil, is safe
 	// for concurrent use, and the runner copies it into the target's file
 	// under Options.LogDir and keeps its last lines for the summary.

@@ -82,7 +82,10 @@ func summaryNote(o *Outcome) string {
 	if n := len(o.Attempts); n > 1 {
 		notes = append(notes, fmt.Sprintf("%d attempts", n))
 	}
-	if !o.Exported && o.Status.Succeeded() {
+	switch {
+	case o.Status == StatusUpToDate && len(o.Attempts) > 0:
+		notes = append(notes, "solved for its dependents, outputs not written")
+	case !o.Exported && o.Status.Succeeded():
 		notes = append(notes, "not exported")
 	}
 	return strings.Join(notes, "; ")
