@@ -195,6 +195,8 @@ var TargetAttributes = []Attribute{
 		list("policy", "")),
 	attr("depends_on", "orch: targets that must finish before this one starts (order only, no data passes).",
 		listKind{field: func(t *Target) *[]string { return &t.DependsOn }, hidden: true}),
+	attr("incremental", "orch: false builds the target on every run, never skipping it as up to date (for builds that fetch from the network).",
+		boolKind{field: func(t *Target) **bool { return &t.Incremental }, hidden: true}, value("incremental")),
 	{Name: "matrix", Kind: KindAny, Doc: "Expands the block into one target per combination of the listed values."},
 	{Name: "name", Kind: KindString, Doc: "Name of each target a matrix expands to; required with matrix."},
 }

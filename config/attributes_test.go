@@ -54,6 +54,7 @@ var attrSamples = map[string]attrSample{
 	"extra-hosts":       {`{ h = "1.2.3.4" }`, `{"h": "1.2.3.4"}`, "extra-hosts.h=1.2.3.4"},
 	"policy":            {`["filename=p.rego"]`, `[{"filename": "p.rego"}]`, "policy=filename=p.rego"},
 	"depends_on":        {`["_p"]`, `["_p"]`, ""},
+	"incremental":       {`false`, `false`, "incremental=false"},
 }
 
 // TestEveryAttribute walks every entry of TargetAttributes through each way
@@ -100,8 +101,8 @@ func TestEveryAttribute(t *testing.T) {
 			fromHCL := load(map[string]string{"orch.hcl": parent + fmt.Sprintf("target \"t\" {\n  %s = %s\n}\n", a.Name, s.hcl)})
 			want := printed(fromHCL, "t")
 
-			// bake has no depends_on, and prints no inherits.
-			visible := a.Name != "inherits" && a.Name != "depends_on"
+			// bake has no depends_on or incremental, and prints no inherits.
+			visible := a.Name != "inherits" && a.Name != "depends_on" && a.Name != "incremental"
 			if got := strings.Contains(want, fmt.Sprintf("%q:", a.Name)); got != visible {
 				t.Errorf("print shows %q: %v, want %v:\n%s", a.Name, got, visible, want)
 			}
@@ -204,7 +205,7 @@ func TestEveryAttributeGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, a := range TargetAttributes {
-		if a.ops == nil || a.Name == "inherits" || a.Name == "depends_on" {
+		if a.ops == nil || a.Name == "inherits" || a.Name == "depends_on" || a.Name == "incremental" {
 			continue
 		}
 		if _, ok := doc.Target["app"][a.Name]; !ok {

@@ -205,6 +205,8 @@ func (k strKind) stdinRefused(v any) (string, bool) {
 type boolKind struct {
 	scalar
 	field func(*Target) **bool
+	// hidden: bake does not know it (incremental), so print leaves it out.
+	hidden bool
 }
 
 func (boolKind) kind() Kind { return KindBool }
@@ -226,8 +228,8 @@ func (boolKind) set(_ any, o *override, _ string) (any, error) {
 	return &b, err
 }
 func (k boolKind) resolve(v any, t *Target, _ *resolver) { p, _ := v.(*bool); *k.field(t) = p }
-func (boolKind) print(name string, v any, w *jsonWriter) {
-	if p, _ := v.(*bool); p != nil {
+func (k boolKind) print(name string, v any, w *jsonWriter) {
+	if p, _ := v.(*bool); p != nil && !k.hidden {
 		w.key(name)
 		w.boolean(*p)
 	}

@@ -42,6 +42,10 @@ type Target struct {
 	// DependsOn lists targets that must finish before this one starts
 	// (an orch addition: an order-only edge, no data passes).
 	DependsOn []string
+	// Incremental set to false builds the target on every run, never
+	// skipping it as up to date (an orch addition, for builds that fetch
+	// from the network); unset means true.
+	Incremental *bool
 
 	// Dir is the directory of the file that declared the target; relative
 	// paths (context, local contexts, local output dest) resolve against it.
