@@ -54,6 +54,11 @@ type request struct {
 	// resources are the cgroup limits of RUN steps, set as frontend
 	// attributes; the builder must support them (checkCaps).
 	resources bool
+	// locals are the local directories the solve sends, by context name
+	// ("" for the build context), and the secret files and the secret and
+	// ssh ids it asks for: what Sources reports for the fingerprint.
+	locals                       map[string]localSource
+	secretFiles, secretIDs, sshs []string
 	// cleanup removes temporary files (an inline Dockerfile).
 	cleanup func()
 	// streams holds what went wrong writing the export streams.
@@ -110,6 +115,7 @@ func newRequest(t *config.Target, contexts *contextSession) (_ *request, err err
 		ociStores: map[string]content.Store{},
 		links:     map[string]string{},
 		inputs:    map[string]*pb.Definition{},
+		locals:    map[string]localSource{},
 		cleanup:   func() {},
 	}
 	defer func() {
@@ -411,6 +417,7 @@ func (r *request) setContext(t *config.Target, contexts *contextSession) error {
 			return &attrError{attr: "context", err: fmt.Errorf("context: %w", err)}
 		}
 		r.inputs["context"] = def
+		r.locals[""] = localSource{dir: dir, ignoreFile: ignore}
 		if t.DockerfileInline == nil && contexts == nil {
 			// Preflight needs the Dockerfile to be a file, not where it is.
 			if err := checkDockerfile(df); err != nil {
@@ -541,12 +548,17 @@ func (r *request) setNamedContext(t *config.Target, contexts *contextSession, na
 		if err != nil {
 			return err
 		}
+		r.locals[name] = localSource{dir: dir}
 		key := "named-" + name
 		r.inputs[key] = def
 		r.attrs["context:"+name] = "input:" + key
 	}
 	return nil
 }
+
+// localSource is a local directory a solve sends, with the
+// Dockerfile-specific ignore file that wins over its .dockerignore.
+type localSource struct{ dir, ignoreFile string }
 
 type ociRef struct{ dir, digest string }
 
@@ -618,6 +630,7 @@ func (r *request) setSSH(t *config.Target) error {
 	var confs []sshprovider.AgentConfig
 	for _, s := range t.SSH {
 		c := sshprovider.AgentConfig{ID: s.Attrs["id"]}
+		r.sshs = append(r.sshs, c.ID)
 		if p := s.Attrs["paths"]; p != "" {
 			for _, path := range strings.Split(p, ",") {
 				c.Paths = append(c.Paths, localPath(t, path))

@@ -65,6 +65,10 @@ func (r *request) setSecrets(t *config.Target) []error {
 			continue
 		}
 		store[src.id] = src
+		r.secretIDs = append(r.secretIDs, src.id)
+		if src.file != "" {
+			r.secretFiles = append(r.secretFiles, src.file)
+		}
 	}
 	if len(errs) > 0 {
 		return errs

@@ -214,8 +214,9 @@ func (s *Solver) Solve(ctx context.Context, job runner.Job) (*runner.Result, err
 	ok := false
 	// A target that calls a frontend method exports nothing: the call's
 	// answer is its result. Its children still build on it, so a parent
-	// is held as a build for them either way.
-	exported := req.call == "" && (job.Node.Export || !s.parents[t.Name])
+	// is held as a build for them either way. One whose destinations hold
+	// it is solved only for a dependent.
+	exported := req.call == "" && (job.Node.Export || !s.parents[t.Name]) && !job.UpToDate
 	if s.parents[t.Name] {
 		// The cache is exported once: by the export build when there is
 		// one, else by the hold.
@@ -255,7 +256,11 @@ func (s *Solver) export(ctx context.Context, req *request, job runner.Job, annot
 	if err := checkLayouts(t); err != nil {
 		return fmt.Errorf("target %q: %w", t.Name, err)
 	}
-	e, err := s.dests.Stage(t, job.Log)
+	fp := ""
+	if f := job.Node.Freshness; f != nil {
+		fp = f.Fingerprint
+	}
+	e, err := s.dests.Stage(t, fp, job.Log)
 	if err != nil {
 		return fmt.Errorf("target %q: %w", t.Name, err)
 	}

@@ -35,8 +35,8 @@ func NewAtomic(inner Destinations) *Atomic {
 }
 
 // Stage stages as inner does.
-func (a *Atomic) Stage(t *config.Target, log io.Writer) (*Export, error) {
-	return a.inner.Stage(t, log)
+func (a *Atomic) Stage(t *config.Target, fingerprint string, log io.Writer) (*Export, error) {
+	return a.inner.Stage(t, fingerprint, log)
 }
 
 // Commit pushes e's images by digest and holds the rest of e for Publish.

@@ -9,7 +9,9 @@ import (
 	"strings"
 
 	containerd "github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/errdefs"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/orch-build/orch/config"
 	"github.com/orch-build/orch/runner"
@@ -61,8 +63,9 @@ func (d *containerdStore) destinations(names []string) []string {
 // load imports the OCI archive at path into the namespace: all content
 // first, then one image per name, each pointing at the whole
 // multi-platform index (or the single manifest) the build produced. names
-// are the normalized names the archive's index holds.
-func (d *containerdStore) load(ctx context.Context, path string, names []string) error {
+// are the normalized names the archive's index holds. Each image is
+// labelled with fingerprint, when it is not "".
+func (d *containerdStore) load(ctx context.Context, path string, names []string, fingerprint string) error {
 	ctx = quiet(ctx)
 	f, err := os.Open(path)
 	if err != nil {
@@ -86,8 +89,41 @@ func (d *containerdStore) load(ctx context.Context, path string, names []string)
 		if !slices.Contains(got, want) {
 			return fmt.Errorf("import into containerd namespace %s: image %s was not created (got %v)", d.namespace, want, got)
 		}
+		if fingerprint == "" {
+			continue
+		}
+		img := images.Image{Name: want, Labels: map[string]string{FingerprintKey: fingerprint}}
+		if _, err := c.ImageService().Update(ctx, img, "labels."+FingerprintKey); err != nil {
+			return storeError(fmt.Errorf("label image %s in containerd namespace %s: %w", want, d.namespace, err))
+		}
 	}
 	return nil
+}
+
+// fingerprint returns the fingerprint label of the image name and the
+// image's target: "" without an image or a label, a *brokenError when its
+// root content is gone.
+func (d *containerdStore) fingerprint(ctx context.Context, name string) (string, ocispec.Descriptor, error) {
+	ctx = quiet(ctx)
+	c, err := containerd.New(d.address, containerd.WithDefaultNamespace(d.namespace))
+	if err != nil {
+		return "", ocispec.Descriptor{}, storeError(fmt.Errorf("connect to containerd: %w", err))
+	}
+	defer c.Close()
+	img, err := c.ImageService().Get(ctx, name)
+	if errdefs.IsNotFound(err) {
+		return "", ocispec.Descriptor{}, nil
+	}
+	if err != nil {
+		return "", ocispec.Descriptor{}, storeError(err)
+	}
+	if _, err := c.ContentStore().Info(ctx, img.Target.Digest); err != nil {
+		if errdefs.IsNotFound(err) {
+			return "", img.Target, &brokenError{what: "lacks its content " + img.Target.Digest.String()}
+		}
+		return "", img.Target, storeError(err)
+	}
+	return img.Labels[FingerprintKey], img.Target, nil
 }
 
 // storeError marks an image store that could not be reached (gRPC

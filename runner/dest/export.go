@@ -23,9 +23,12 @@ import (
 // around it holds everything back until the whole run succeeded.
 type Destinations interface {
 	// Stage prepares one attempt at writing t's outputs; log receives
-	// the messages of the attempt (push retries). The caller runs the
-	// export's Writes, then calls Commit, or Abort when they failed.
-	Stage(t *config.Target, log io.Writer) (*Export, error)
+	// the messages of the attempt (push retries). fingerprint, when not
+	// "", is the digest of the target's inputs (runner/fingerprint),
+	// which the destinations record with the image (see Holds). The
+	// caller runs the export's Writes, then calls Commit, or Abort when
+	// they failed.
+	Stage(t *config.Target, fingerprint string, log io.Writer) (*Export, error)
 	// Commit makes a finished export visible, or holds it back, and
 	// returns the destinations written, for the report. It always
 	// leaves nothing of e staged unless it holds e back.
@@ -39,6 +42,9 @@ type Options struct {
 	// RegistryJobs bounds the pushes to one registry host that run at
 	// once, across all targets; 0 means no bound.
 	RegistryJobs int
+	// RecordDir is where the fingerprints of local directories and files
+	// are recorded (see Holds); "" records none.
+	RecordDir string
 }
 
 // Run is the destinations of one orch run: the locks of the OCI layouts it
@@ -152,15 +158,18 @@ type Export struct {
 	items    []*item
 	dirs     dirMaker
 	archives map[string]*archive
+	// target and fingerprint are what the destinations record.
+	target      *config.Target
+	fingerprint string
 }
 
 // Stage checks t's outputs again (see Check) and creates where the builder
 // writes each of them.
-func (r *Run) Stage(t *config.Target, log io.Writer) (_ *Export, err error) {
+func (r *Run) Stage(t *config.Target, fingerprint string, log io.Writer) (_ *Export, err error) {
 	if log == nil {
 		log = io.Discard
 	}
-	e := &Export{Target: t.Name, run: r, log: log, archives: map[string]*archive{}}
+	e := &Export{Target: t.Name, run: r, log: log, archives: map[string]*archive{}, target: t, fingerprint: fingerprint}
 	defer func() {
 		if err != nil {
 			e.Abort()
@@ -177,7 +186,7 @@ func (r *Run) Stage(t *config.Target, log io.Writer) (_ *Export, err error) {
 			continue
 		case o.Type == "image" && !o.Push:
 			it.kind = kindBuilder
-			e.Writes = append(e.Writes, Write{Exporter: "image", Attrs: exporterAttrs(t, o)})
+			e.Writes = append(e.Writes, Write{Exporter: "image", Attrs: e.stamp(exporterAttrs(t, o), "image")})
 		case o.Push || o.Type == "containerd" || o.Type == "podman":
 			it.kind = kindRegistry
 			switch o.Type {
@@ -192,7 +201,7 @@ func (r *Run) Stage(t *config.Target, log io.Writer) (_ *Export, err error) {
 			it.shown = t.ImageNames(o)
 			// One archive serves every push and store with the same
 			// exporter attributes: the builder sends the image once.
-			attrs := exporterAttrs(t, o, "push", "push-by-digest", "registry.insecure", "address", "namespace", "platform")
+			attrs := e.stamp(exporterAttrs(t, o, "push", "push-by-digest", "registry.insecure", "address", "namespace", "platform"), "oci")
 			attrs["tar"] = "true"
 			key := attrsKey(attrs)
 			if it.stage = shared[key]; it.stage == "" {
@@ -207,7 +216,7 @@ func (r *Run) Stage(t *config.Target, log io.Writer) (_ *Export, err error) {
 			if it.stage, err = r.privateFile(); err != nil {
 				return nil, err
 			}
-			e.Writes = append(e.Writes, Write{Exporter: o.Type, Attrs: exporterAttrs(t, o), File: it.stage})
+			e.Writes = append(e.Writes, Write{Exporter: o.Type, Attrs: e.stamp(exporterAttrs(t, o), o.Type), File: it.stage})
 		default:
 			if err := e.stageLocal(t, it); err != nil {
 				return nil, err
@@ -232,7 +241,7 @@ func (e *Export) stageLocal(t *config.Target, it *item) error {
 	}
 	e.run.sweeper.sweep(dir)
 	it.stage = stagePath(dir, it.real)
-	w := Write{Exporter: o.Type, Attrs: exporterAttrs(t, o)}
+	w := Write{Exporter: o.Type, Attrs: e.stamp(exporterAttrs(t, o), o.Type)}
 	switch {
 	case o.Layout():
 		it.kind = kindLayout
@@ -498,15 +507,22 @@ func (e *Export) commitItem(ctx context.Context, it *item) ([]string, error) {
 	case kindStdout:
 		err = copyFile(e.run.opts.Stdout, it.stage)
 	case kindLayout:
-		err = it.layout.merge(it.stage, e.Target)
+		err = it.layout.merge(it.stage, e.Target, e.fingerprint)
 	case kindDir:
-		err = mergeDir(it.stage, it.real)
+		var files []string
+		if files, err = stagedFiles(it.stage); err == nil {
+			if err = mergeDir(it.stage, it.real); err == nil {
+				e.record(it, files)
+			}
+		}
 	case kindFile:
-		err = os.Rename(it.stage, it.real)
+		if err = os.Rename(it.stage, it.real); err == nil {
+			e.record(it, []string{""})
+		}
 	case kindContainerd:
 		where = "output type=containerd (" + it.containerd.where() + ")"
 		shown = it.containerd.destinations(it.names)
-		err = retry(ctx, e.log, "import", func() error { return it.containerd.load(ctx, it.stage, it.names) })
+		err = retry(ctx, e.log, "import", func() error { return it.containerd.load(ctx, it.stage, it.names, e.fingerprint) })
 	case kindPodman:
 		where = "output type=podman (" + it.podman.where() + ")"
 		shown = it.podman.destinations(it.names)

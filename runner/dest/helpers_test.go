@@ -169,7 +169,7 @@ func openRun(t *testing.T, ts ...*config.Target) *Run {
 // img as layouts and archives, files as local trees and tarballs.
 func stageBuilt(t *testing.T, r *Run, tg *config.Target, img *testImage, files map[string]string, log io.Writer) *Export {
 	t.Helper()
-	e, err := r.Stage(tg, log)
+	e, err := r.Stage(tg, "", log)
 	if err != nil {
 		t.Fatal(err)
 	}

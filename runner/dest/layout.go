@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -166,13 +167,16 @@ func (l *layout) release() {
 //
 // target names the images BuildKit leaves without a name (it calls them
 // "latest"), so several tag-less targets can share one layout.
-func (l *layout) merge(staged, target string) error {
+// fingerprint, when not "", is recorded on each of the target's entries
+// as the FingerprintKey annotation, which Holds reads.
+func (l *layout) merge(staged, target, fingerprint string) error {
 	idx, err := readIndex(staged)
 	if err != nil {
 		return err
 	}
 	for i := range idx.Manifests {
 		nameEntry(&idx.Manifests[i], target)
+		stampEntry(&idx.Manifests[i], fingerprint)
 	}
 	// BuildKit's content store keeps its scratch space in ingest/.
 	if err := os.RemoveAll(filepath.Join(staged, "ingest")); err != nil {
@@ -270,7 +274,10 @@ func mergeIndex(old, add *ocispec.Index) *ocispec.Index {
 	}
 	for _, d := range add.Manifests {
 		if prev, ok := kept[entryKey(d)]; ok && prev.Digest == d.Digest {
+			fingerprint := d.Annotations[FingerprintKey]
 			d = prev
+			d.Annotations = maps.Clone(prev.Annotations)
+			stampEntry(&d, fingerprint)
 		}
 		out.Manifests = append(out.Manifests, d)
 	}

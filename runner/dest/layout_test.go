@@ -91,7 +91,7 @@ func TestMergeIntoSomethingElse(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(staged, "index.json"), raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := (&layout{path: dest}).merge(staged, "app")
+	err := (&layout{path: dest}).merge(staged, "app", "")
 	want := dest + " exists and is not an OCI image layout (no oci-layout); remove it or choose another dest"
 	if err == nil || err.Error() != want {
 		t.Errorf("error %v, want %s", err, want)

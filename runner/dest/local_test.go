@@ -142,7 +142,7 @@ func TestAbortRemovesStagingAndParents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := r.Stage(tg, nil)
+	e, err := r.Stage(tg, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

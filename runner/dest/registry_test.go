@@ -286,7 +286,7 @@ func TestAtomicRestoresTags(t *testing.T) {
 	tg := target(root, "app", tags, "type=registry", "type=local,dest=out")
 	a := NewAtomic(openRun(t, tg))
 	newImg := newTestImage(t, "new", "linux/amd64")
-	e, err := a.Stage(tg, nil)
+	e, err := a.Stage(tg, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
