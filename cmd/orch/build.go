@@ -14,13 +14,16 @@ func (a *app) buildCommand() *cli.Command {
 	flags := append(fileFlags(), overrideFlags()...)
 	flags = append(flags, builderFlags()...)
 	flags = append(flags, runFlags()...)
+	flags = append(flags, forceFlag(), affectedFlag())
 	return &cli.Command{
 		Name:      "build",
 		Usage:     "build the selected targets and write their outputs",
 		ArgsUsage: "[TARGET|GROUP...]",
 		Description: "Checks every selected target as validate does, then builds them in dependency\n" +
-			"order, in parallel, and writes each result to its outputs. The summary at the\n" +
-			"end names every failure; --report, --junit and --metadata-file keep it.",
+			"order, in parallel, and writes each result to its outputs. A target whose\n" +
+			"destinations all hold the image of its current inputs is up to date and is not\n" +
+			"built (--force builds it; orch plan says why each target builds). The summary at\n" +
+			"the end names every failure; --report, --junit and --metadata-file keep it.",
 		Flags:  flags,
 		Action: a.buildAction,
 	}

@@ -46,6 +46,17 @@ func overrideFlags() []cli.Flag {
 	}
 }
 
+// affectedFlag narrows the selection to what changed since a git
+// revision: build, plan and ls have it.
+func affectedFlag() cli.Flag {
+	return &cli.StringFlag{Name: "affected-since", Usage: "select only the targets whose inputs (context files, Dockerfiles, the definition files) changed between git revision `REV` and the working tree, and every target that depends on them"}
+}
+
+// forceFlag builds what is up to date too: build and plan have it.
+func forceFlag() cli.Flag {
+	return boolFlag("force", "build every selected target, also those whose destinations hold the image of their current inputs (bake's behaviour)")
+}
+
 // builderFlags name the builder: --builder (or BUILDKIT_HOST) and TLS files.
 func builderFlags() []cli.Flag {
 	return []cli.Flag{
@@ -99,6 +110,11 @@ func loadOptions(c *cli.Context) (build.Options, error) {
 		},
 		Targets: c.Args().Slice(),
 	}
+	if c.IsSet("affected-since") {
+		if opts.AffectedSince = c.String("affected-since"); opts.AffectedSince == "" {
+			return opts, usageErrorf("--affected-since needs a git revision, such as main or HEAD~1")
+		}
+	}
 	for _, v := range values(c, "var") {
 		name, value, ok := strings.Cut(v, "=")
 		if !ok || name == "" {
@@ -136,6 +152,7 @@ func checkOptions(c *cli.Context) (build.Options, error) {
 		o.Call = "check"
 	}
 	o.Policy = values(c, "policy")
+	opts.Force = c.Bool("force")
 	return opts, nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/orch-build/orch/config"
 	"github.com/orch-build/orch/graph"
+	"github.com/orch-build/orch/runner/build"
 )
 
 func (a *app) lsCommand() *cli.Command {
@@ -21,17 +23,20 @@ func (a *app) lsCommand() *cli.Command {
 		Description: "Lists targets with their descriptions, groups with their members and\n" +
 			"variables with type, value and description. Targets whose name starts with \"_\"\n" +
 			"are templates for inherits and are not listed.",
-		Flags: append(fileFlags(), formatFlag("table", "json")),
+		Flags: append(fileFlags(), formatFlag("table", "json"), affectedFlag()),
 		Action: func(c *cli.Context) error {
 			format, err := outputFormat(c, "table", "json")
 			if err != nil {
 				return err
 			}
-			cfg, err := a.load(c)
+			ch, err := a.loadChecked(c)
 			if err != nil {
 				return err
 			}
-			l := newListing(cfg)
+			l := newListing(ch.Config)
+			if ch.Affected != nil {
+				l.Targets = slices.DeleteFunc(l.Targets, func(t listTarget) bool { return !slices.Contains(ch.Affected, t.Name) })
+			}
 			if format == "json" {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
@@ -46,6 +51,16 @@ func (a *app) lsCommand() *cli.Command {
 // overrides do not change what ls and --list show, as in bake. The
 // diagnostics are rendered once.
 func (a *app) load(c *cli.Context) (*config.Config, error) {
+	ch, err := a.loadChecked(c)
+	if err != nil {
+		return nil, err
+	}
+	return ch.Config, nil
+}
+
+// loadChecked is load returning all Load found (with --affected-since,
+// the targets affected).
+func (a *app) loadChecked(c *cli.Context) (*build.Checked, error) {
 	opts, err := loadOptions(c)
 	if err != nil {
 		return nil, err
@@ -56,7 +71,7 @@ func (a *app) load(c *cli.Context) (*config.Config, error) {
 	if err != nil {
 		return nil, &reportedError{err}
 	}
-	return ch.Config, nil
+	return ch, nil
 }
 
 // listing is what ls shows; its JSON form is the --format json output.

@@ -61,10 +61,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 type library struct {
 	load  func(build.Options) (*build.Checked, error)
 	check func(build.Options) (*build.Checked, error)
+	plan  func(context.Context, build.Options) (*build.Checked, error)
 	run   func(context.Context, build.Options) (*build.Result, error)
 }
 
-var defaultLibrary = library{load: build.Load, check: build.Check, run: build.Run}
+var defaultLibrary = library{load: build.Load, check: build.Check, plan: build.Plan, run: build.Run}
 
 func runWith(args []string, stdout, stderr io.Writer, lib library) int {
 	ctx, stop := signalContext(context.Background(), stderr)

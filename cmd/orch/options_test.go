@@ -38,6 +38,9 @@ func (r *recorder) library() library {
 		check: func(o build.Options) (*build.Checked, error) {
 			return record("check", o), fmt.Errorf("%w: recorded", build.ErrConfig)
 		},
+		plan: func(_ context.Context, o build.Options) (*build.Checked, error) {
+			return record("plan", o), fmt.Errorf("%w: recorded", build.ErrConfig)
+		},
 		run: func(_ context.Context, o build.Options) (*build.Result, error) {
 			return &build.Result{Checked: record("run", o)}, nil
 		},
@@ -180,13 +183,19 @@ var optionCases = []struct {
 	{
 		name: "plan",
 		args: []string{"plan", "app", "--format", "json", "-f", "a.hcl", "--file", "b.hcl", "--set", "x.tags=1", "--var", "A=1", "--push", "--load", "--no-cache", "--pull", "--sbom", "true", "--provenance", "true", "--call", "outline", "--check", "--policy", "disabled=true"},
-		fn:   "check",
+		fn:   "plan",
 		want: build.Options{
 			Config:    config.Options{Files: []string{"a.hcl", "b.hcl"}, Sets: []string{"x.tags=1"}, Vars: map[string]string{"A": "1"}},
 			Targets:   []string{"app"},
 			Overrides: build.Overrides{Push: true, Load: true, NoCache: ptr(true), Pull: ptr(true), SBOM: "true", Provenance: "true", Call: "check", Policy: []string{"disabled=true"}},
 		},
 	},
+	{name: "plan --force and --affected-since", args: []string{"plan", "--force", "--affected-since", "main~2"}, fn: "plan", want: build.Options{Force: true, AffectedSince: "main~2"}},
+	{name: "build --force", args: []string{"build", "--force"}, fn: "run", want: with(buildDefaults, func(o *build.Options) { o.Force = true })},
+	{name: "build --affected-since", args: []string{"build", "all", "--affected-since=HEAD~1"}, fn: "run", want: with(buildDefaults, func(o *build.Options) {
+		o.Targets, o.AffectedSince = []string{"all"}, "HEAD~1"
+	})},
+	{name: "ls --affected-since", args: []string{"ls", "--affected-since", "v1.0"}, fn: "load", want: build.Options{AffectedSince: "v1.0"}},
 	{
 		name: "graph",
 		args: []string{"graph", "--format", "mermaid", "web", "-f", "a.hcl", "--file", "b.hcl", "--set", "x.tags=1", "--var", "A=1", "--push", "--load", "--no-cache", "--pull", "--sbom", "true", "--provenance", "true", "--call", "outline", "--check", "--policy", "disabled=true"},

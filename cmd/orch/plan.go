@@ -16,21 +16,29 @@ func (a *app) planCommand() *cli.Command {
 		Description: "Selects targets as build does (names, groups, globs such as 'app-*', all; the\n" +
 			"default group when none is named), adds the targets they link to through\n" +
 			"target: contexts and depends_on, and prints one line per target in execution\n" +
-			"order: what it waits for, its platforms, where its outputs go and why it is in\n" +
-			"the plan. Targets built only as contexts of others are not exported.\n" +
+			"order: what it waits for, its platforms, where its outputs go, why it is in\n" +
+			"the plan and its state: up-to-date (its destinations hold the image of its\n" +
+			"current inputs, so build skips it) or what changed. Targets built only as\n" +
+			"contexts of others are not exported.\n" +
 			"Every problem build would report before building (validate's checks) is\n" +
 			"reported here, before anything runs.\n" +
 			"--format json prints the document described by schema/plan.schema.json.",
-		Flags: append(append(fileFlags(), overrideFlags()...), formatFlag("table", "json")),
+		Flags: append(append(fileFlags(), overrideFlags()...), formatFlag("table", "json"), forceFlag(), affectedFlag()),
 		Action: func(c *cli.Context) error {
 			format, err := outputFormat(c, "table", "json")
 			if err != nil {
 				return err
 			}
-			p, err := a.plan(c)
+			opts, err := checkOptions(c)
 			if err != nil {
 				return err
 			}
+			ch, err := a.lib.plan(c.Context, opts)
+			writeDiagnostics(a.stderr, ch.Diagnostics, ch.Config.Sources)
+			if err != nil {
+				return &reportedError{err}
+			}
+			p := ch.Plan
 			if format == "json" {
 				return p.WriteJSON(a.stdout)
 			}
@@ -46,7 +54,8 @@ func (a *app) planCommand() *cli.Command {
 }
 
 // plan runs the check of build for the selection of c and returns its
-// plan. Diagnostics are rendered once; a failed check is reported.
+// plan, without the incremental check (orch graph). Diagnostics are
+// rendered once; a failed check is reported.
 func (a *app) plan(c *cli.Context) (*graph.Plan, error) {
 	opts, err := checkOptions(c)
 	if err != nil {

@@ -14,12 +14,13 @@ const module = "github.com/orch-build/orch"
 // allowed lists, for each layer, the orch packages it may import directly.
 // Imports flow one way: cmd/orch → runner/build → runner → graph → config.
 var allowed = map[string][]string{
-	"config":          {"internal/bakefuncs"},
-	"graph":           {"config"},
-	"runner":          {"config", "graph"},
-	"runner/dest":     {"config", "graph", "runner", "internal/realpath", "internal/fserr"},
-	"runner/buildkit": {"config", "graph", "runner", "runner/dest", "internal/logtail", "internal/fserr", "internal/dockerignore"},
-	"runner/build":    {"config", "graph", "runner", "runner/buildkit", "runner/dest", "runner/report", "runner/telemetry", "internal/realpath"},
+	"config":             {"internal/bakefuncs"},
+	"graph":              {"config"},
+	"runner":             {"config", "graph"},
+	"runner/dest":        {"config", "graph", "runner", "internal/realpath", "internal/fserr"},
+	"runner/buildkit":    {"config", "graph", "runner", "runner/dest", "runner/fingerprint", "internal/logtail", "internal/fserr", "internal/dockerignore"},
+	"runner/build":       {"config", "graph", "runner", "runner/buildkit", "runner/dest", "runner/fingerprint", "runner/report", "runner/telemetry", "internal/realpath", "internal/dockerignore"},
+	"runner/fingerprint": {"config", "internal/dockerignore"},
 	// The views of a finished run, and its OpenTelemetry spans, made of
 	// the same timeline.
 	"runner/report":    {"runner"},

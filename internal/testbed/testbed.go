@@ -30,7 +30,15 @@ import (
 // binary started. Use it from TestMain:
 //
 //	func TestMain(m *testing.M) { os.Exit(testbed.Main(m)) }
+//
+// It also points XDG_CACHE_HOME at a directory of the test binary's own,
+// removed at the end, so that orch's caches (stat caches, build records;
+// see runner/fingerprint) never touch the user's.
 func Main(m *testing.M) int {
+	if dir, err := os.MkdirTemp("", "orch-cache-"); err == nil {
+		os.Setenv("XDG_CACHE_HOME", dir)
+		defer os.RemoveAll(dir)
+	}
 	code := m.Run()
 	stopAll()
 	return code

@@ -3,6 +3,7 @@ package build
 import (
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -28,6 +29,11 @@ type Checked struct {
 	// (with unknown --var names), planning, then the targets' own checks.
 	Diagnostics hcl.Diagnostics
 
+	// Affected names, after Load with AffectedSince, every target whose
+	// inputs changed since that revision or that depends on such a
+	// target; nil without AffectedSince.
+	Affected []string
+
 	// targets are the targets checked: the plan's, or the selection's when
 	// planning failed.
 	targets []*config.Target
@@ -46,7 +52,33 @@ func Load(opts Options) (*Checked, error) {
 	}
 	ch.Config, ch.Diagnostics = config.Load(copts)
 	ch.Diagnostics = append(ch.Diagnostics, unknownVars(ch.Config, copts.Vars)...)
-	return ch, ch.err()
+	if err := ch.err(); err != nil || opts.AffectedSince == "" {
+		return ch, err
+	}
+	all, err := graph.New(ch.Config, []string{"all"})
+	if err != nil {
+		ch.Diagnostics = append(ch.Diagnostics, graph.Diagnostics(err)...)
+		return ch, ch.err()
+	}
+	ch.Affected, err = affectedNames(ch.Config, all, opts)
+	return ch, err
+}
+
+// affectedNames is affected for the definition files opts names, with
+// the changes git reports since opts.AffectedSince, never nil.
+func affectedNames(cfg *config.Config, plan *graph.Plan, opts Options) ([]string, error) {
+	files := definitionFiles(cfg, opts.Config.WorkDir)
+	dir := opts.Config.WorkDir
+	if len(files) > 0 {
+		dir = filepath.Dir(files[0])
+	} else if dir == "" {
+		dir = "."
+	}
+	changed, err := changedFiles(dir, opts.AffectedSince)
+	if err != nil {
+		return nil, err
+	}
+	return append([]string{}, affected(plan, files, changed)...), nil
 }
 
 // Check is the one check of `orch validate`, `orch plan` and `orch build`:
@@ -59,7 +91,10 @@ func Load(opts Options) (*Checked, error) {
 // load, or a selection naming nothing, stop it early. The error wraps
 // ErrConfig when the diagnostics have errors.
 func Check(opts Options) (*Checked, error) {
-	ch, err := Load(opts)
+	// The changes since AffectedSince narrow the selection below.
+	load := opts
+	load.AffectedSince = ""
+	ch, err := Load(load)
 	if err != nil {
 		return ch, err
 	}
@@ -68,6 +103,20 @@ func Check(opts Options) (*Checked, error) {
 	// reads each directory they share once.
 	var paths realpath.Cache
 	plan, perr := graph.New(ch.Config, opts.Targets, graph.WithCanonicalizer(paths.Resolve))
+	if perr == nil && opts.AffectedSince != "" {
+		// The plan of the targets affected: their parents join it as
+		// contexts only, unless they are affected too.
+		names, err := affectedNames(ch.Config, plan, opts)
+		if err != nil {
+			return ch, err
+		}
+		ch.Affected = names
+		if len(names) == 0 {
+			plan = &graph.Plan{}
+		} else {
+			plan, perr = graph.New(ch.Config, names, graph.WithCanonicalizer(paths.Resolve))
+		}
+	}
 	if perr == nil {
 		ch.Plan = plan
 		ch.targets = make([]*config.Target, len(plan.Nodes))

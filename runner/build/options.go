@@ -24,8 +24,9 @@ import (
 	"github.com/orch-build/orch/runner/buildkit"
 )
 
-// Options are the inputs of Load, Check and Run. Load and Check read
-// Config, Targets and Overrides only; Run reads everything. The zero value
+// Options are the inputs of Load, Check, Plan and Run. Load and Check read
+// Config, Targets, Overrides and AffectedSince only, Plan Force too; Run
+// reads everything. The zero value
 // loads the default files of the working directory and builds their
 // default group on the managed buildkitd, quietly, fail-fast.
 type Options struct {
@@ -37,6 +38,14 @@ type Options struct {
 	Targets []string
 	// Overrides are bake's shorthand flags for --set overrides.
 	Overrides Overrides
+	// AffectedSince, when set, narrows the selection to the targets whose
+	// inputs changed between this git revision and the working tree, and
+	// every target that depends on them (see affected.go).
+	AffectedSince string
+	// Force builds every selected target, also those whose destinations
+	// hold the image of their current inputs (bake's behaviour); without
+	// it such targets are up to date and not built (see incremental.go).
+	Force bool
 	// Allow grants entitlements, as bake's --allow: a target that asks for
 	// network.host, security.insecure or device is refused unless Allow
 	// lists it. Values use bake's syntax (network.host, security.insecure,

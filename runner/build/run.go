@@ -3,16 +3,20 @@ package build
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/orch-build/orch/config"
 	"github.com/orch-build/orch/runner"
 	"github.com/orch-build/orch/runner/buildkit"
 	"github.com/orch-build/orch/runner/dest"
+	"github.com/orch-build/orch/runner/fingerprint"
 	"github.com/orch-build/orch/runner/report"
 	"github.com/orch-build/orch/runner/telemetry"
 )
@@ -117,12 +121,19 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		defer func() { endTrace(ctx, tel, res.Report) }()
 	}
 	// The layouts are locked before a builder is contacted: a busy
-	// layout is refused before anything starts.
-	dests, err := dest.Open(ch.Plan, dest.Options{Stdout: opts.Stdout, RegistryJobs: opts.RegistryJobs})
+	// layout is refused before anything starts, and no other run writes
+	// the destinations the incremental check reads.
+	cache, warnings := cacheDir()
+	dests, err := dest.Open(ch.Plan, dest.Options{Stdout: opts.Stdout, RegistryJobs: opts.RegistryJobs, RecordDir: cache})
 	if err != nil {
 		return res, err
 	}
 	defer dests.Close()
+	inc, err := decide(ctx, ch.Plan, cache, opts.Force)
+	if err != nil {
+		return res, fmt.Errorf("%w: %w", runner.ErrInterrupted, err)
+	}
+	inc.warnings = append(warnings, inc.warnings...)
 	bk, err := buildkit.Open(ctx, opts.Builder)
 	if err != nil {
 		return res, err
@@ -165,7 +176,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if rep == nil {
 		return res, runErr
 	}
+	inc.record(rep)
 	rep.Warnings = append(rep.Warnings, solver.Warnings()...)
+	rep.Warnings = append(rep.Warnings, inc.warnings...)
 	if tel != nil {
 		// Sent before the report files are written, so that a collector
 		// that could not be reached is among the warnings.
@@ -216,6 +229,37 @@ func orchVersion() string {
 		return info.Main.Version
 	}
 	return "devel"
+}
+
+// Plan checks the selection as Check does and then runs the incremental
+// check a build would run, without a builder: every node of the plan gets
+// its graph.Freshness, which says whether the target is up to date or
+// what changed. Problems of the check that change no verdict (a cache that
+// cannot be written) are warnings among the diagnostics.
+func Plan(ctx context.Context, opts Options) (*Checked, error) {
+	ch, err := Check(opts)
+	if err != nil {
+		return ch, err
+	}
+	cache, warnings := cacheDir()
+	inc, err := decide(ctx, ch.Plan, cache, opts.Force)
+	if err != nil {
+		return ch, fmt.Errorf("%w: %w", runner.ErrInterrupted, err)
+	}
+	for _, w := range append(warnings, inc.warnings...) {
+		ch.Diagnostics = append(ch.Diagnostics, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Incremental check", Detail: w})
+	}
+	return ch, nil
+}
+
+// cacheDir is orch's cache directory, "" with a warning when there is
+// none.
+func cacheDir() (string, []string) {
+	dir, err := fingerprint.Dir()
+	if err != nil {
+		return "", []string{fmt.Sprintf("incremental builds: %v; every context is read in full and nothing is recorded", err)}
+	}
+	return dir, nil
 }
 
 // writeReports writes every report file opts names; each failure is a
