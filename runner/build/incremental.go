@@ -28,7 +28,9 @@ import (
 // (fingerprint.Store), from which the next check says what changed.
 //
 // Never up to date: everything with --force, targets with no-cache =
-// true or incremental = false, targets with a cacheonly output, an output
+// true or incremental = false, targets that call a frontend method
+// (--call check, outline, targets: they make no image, and a call is
+// never recorded as a build), targets with a cacheonly output, an output
 // to standard output or one orch cannot check, and targets whose inputs
 // cannot all be fingerprinted (a git or HTTP context, an image no registry
 // resolves).
@@ -45,6 +47,10 @@ type incremental struct {
 	store    *fingerprint.Store
 	fps      []*fingerprint.Fingerprint
 	records  []*fingerprint.Record
+	// calls says which nodes call a frontend method instead of building
+	// (--call check, outline, targets): by the method's name, "" for a
+	// build.
+	calls []string
 	// warnings are problems that changed no verdict: a cache that could
 	// not be written.
 	warnings []string
@@ -56,13 +62,16 @@ type incremental struct {
 // Fingerprints and records are kept under dir (see fingerprint.Dir); ""
 // keeps nothing.
 func decide(ctx context.Context, plan *graph.Plan, dir string, force bool) (*incremental, error) {
-	inc := &incremental{plan: plan, fps: make([]*fingerprint.Fingerprint, len(plan.Nodes)), records: make([]*fingerprint.Record, len(plan.Nodes))}
+	inc := &incremental{plan: plan, fps: make([]*fingerprint.Fingerprint, len(plan.Nodes)), records: make([]*fingerprint.Record, len(plan.Nodes)), calls: make([]string, len(plan.Nodes))}
 	inc.cacheDir, inc.store = dir, fingerprint.NewStore(dir)
 
 	n := len(plan.Nodes)
 	srcs, srcErrs := make([]*fingerprint.Sources, n), make([]error, n)
 	for i, node := range plan.Nodes {
 		srcs[i], srcErrs[i] = buildkit.Sources(node.Target)
+		if srcs[i] != nil {
+			inc.calls[i] = srcs[i].Call
+		}
 	}
 	images, unresolved := resolveImages(ctx, srcs)
 	if err := ctx.Err(); err != nil {
@@ -143,6 +152,10 @@ func (inc *incremental) verdict(ctx context.Context, i int, node *graph.Node, fp
 	}
 	if t.Incremental != nil && !*t.Incremental {
 		never = append(never, "incremental = false")
+	}
+	if m := inc.calls[i]; m != "" {
+		// Its answer is what the user asked for; no destination holds it.
+		never = append(never, "it calls the frontend's "+m+" instead of building")
 	}
 	never = append(never, fp.Unknown...)
 
@@ -235,6 +248,11 @@ func (inc *incremental) record(rep *runner.Report) {
 		node := inc.plan.Nodes[o.Index]
 		fp := inc.fps[o.Index]
 		if fp == nil || len(fp.Unknown) > 0 || o.Result == nil || !o.Status.Succeeded() {
+			continue
+		}
+		if inc.calls[o.Index] != "" || o.Result.Call != nil {
+			// A call built no image: the inputs of the last build stay
+			// what the next check compares with.
 			continue
 		}
 		if rec := inc.records[o.Index]; o.Status == runner.StatusUpToDate && rec != nil && rec.Fingerprint == fp.Digest {

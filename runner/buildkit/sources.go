@@ -46,6 +46,11 @@ func Sources(t *config.Target) (*fingerprint.Sources, error) {
 		SecretFiles:  slices.Clone(r.secretFiles),
 		SecretIDs:    slices.Clone(r.secretIDs),
 		Entitlements: slices.Clone(r.entitlements),
+		Call:         r.call,
+	}
+	if len(t.Policy) > 0 {
+		// newRequest accepts no policy but disabled=true.
+		src.Policy = "disabled"
 	}
 	for _, id := range r.sshs {
 		if id == "" {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/orch-build/orch/config"
+	"github.com/orch-build/orch/runner/fingerprint"
 )
 
 // sourcesOf writes dockerfile into a new context and returns a target on
@@ -126,5 +127,53 @@ func TestSourcesRemote(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"https://github.com/x/y.git"}, src.Remote); diff != "" {
 		t.Errorf("remote (-want +got):\n%s", diff)
+	}
+}
+
+// TestSourcesFingerprintSettings: the settings of a solve that change what
+// its RUN steps may do (resources) or what it may read (the source
+// policy) change the fingerprint, each as a component of its own; a call
+// of a frontend method is named for the check but is not an input.
+func TestSourcesFingerprintSettings(t *testing.T) {
+	fingerprintOf := func(tg *config.Target) (*fingerprint.Sources, *fingerprint.Fingerprint) {
+		t.Helper()
+		src, err := Sources(tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fp, err := fingerprint.NewHasher("").Target(t.Context(), tg, src, fingerprint.Inputs{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return src, fp
+	}
+	_, plain := fingerprintOf(sourcesOf(t, "FROM scratch\n", nil))
+	n := func(v int64) *int64 { return &v }
+	for _, tc := range []struct {
+		name      string
+		edit      func(*config.Target)
+		component string
+	}{
+		{"memory", func(tg *config.Target) { tg.Resources = &config.Resources{Memory: str("64m")} }, "memory"},
+		{"cpu shares", func(tg *config.Target) { tg.Resources = &config.Resources{CPUShares: n(512)} }, "cpushares"},
+		{"cpuset", func(tg *config.Target) { tg.Resources = &config.Resources{CPUSetCPUs: str("0")} }, "cpusetcpus"},
+		{"policy disabled", func(tg *config.Target) { tg.Policy = []config.Policy{{Disabled: true}} }, "policy"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, fp := fingerprintOf(sourcesOf(t, "FROM scratch\n", tc.edit))
+			if fp.Digest == plain.Digest {
+				t.Errorf("the fingerprint did not change")
+			}
+			if _, ok := fp.Components[tc.component]; !ok {
+				t.Errorf("no component %q among %v", tc.component, fp.Components)
+			}
+		})
+	}
+	src, fp := fingerprintOf(sourcesOf(t, "FROM scratch\n", func(tg *config.Target) { tg.Call = str("check") }))
+	if src.Call != "lint" {
+		t.Errorf("call = check: Sources.Call %q, want lint", src.Call)
+	}
+	if fp.Digest != plain.Digest {
+		t.Errorf("call = check changed the fingerprint: a call is not an input")
 	}
 }

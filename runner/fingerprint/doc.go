@@ -11,8 +11,9 @@
 //     attributes the BuildKit adapter translates it to (build args as
 //     "arg NAME", labels as "label NAME", target stage, platforms,
 //     attestations, network, no-cache-filter, ulimits, shm-size, extra
-//     hosts, annotations), its entitlements and the ids of its secrets and
-//     ssh sockets, never their values. Tags, outputs, cache import and
+//     hosts, annotations, resources: the cgroup limits of RUN steps), its
+//     entitlements, its source policy and the ids of its secrets and ssh
+//     sockets, never their values. Tags, outputs, cache import and
 //     export and the progress mode are not inputs: they change where an
 //     image goes, not what it is. Every value is hashed as canonical JSON
 //     (sorted keys), so map order does not matter, and no absolute path is

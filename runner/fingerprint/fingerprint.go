@@ -56,6 +56,14 @@ type Sources struct {
 	SecretFiles []string
 	// Entitlements, SecretIDs and SSHIDs are what the target asks for.
 	Entitlements, SecretIDs, SSHIDs []string
+	// Policy is the source policy the solve runs under: "" for none,
+	// "disabled" when policy = ["disabled=true"] turns it off (the only
+	// policy orch accepts today; see buildkit's checkPolicy).
+	Policy string
+	// Call is the frontend method the target calls instead of building
+	// ("lint" for bake's check, "outline", "targets"), "" for a build. A
+	// call makes no image: it is never up to date and leaves no record.
+	Call string
 }
 
 // Inputs are what the fingerprint of a target needs from outside: the
@@ -155,6 +163,9 @@ func (h *Hasher) Target(ctx context.Context, t *config.Target, src *Sources, in 
 	}
 	if len(src.SSHIDs) > 0 {
 		add("ssh ids", sortedSet(src.SSHIDs))
+	}
+	if src.Policy != "" {
+		add("policy", src.Policy)
 	}
 
 	switch {
