@@ -54,9 +54,20 @@ func (w withTestBed) Run() int { return testbed.Main(w.m) }
 // testscript's own commands they have "exits CODE PROGRAM ARGS...", which
 // runs PROGRAM as exec does and checks its exit status exactly: `! exec`
 // only checks that it is not zero, and orch's codes mean different things.
+// Each script keeps orch's cache (stat caches, build records) in a
+// directory of its own, outside $WORK, which is the build context of many
+// scripts' targets.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{Dir: "testdata", Cmds: map[string]func(*testscript.TestScript, bool, []string){
 		"exits": exitsCmd,
+	}, Setup: func(env *testscript.Env) error {
+		dir, err := os.MkdirTemp("", "orch-script-cache-")
+		if err != nil {
+			return err
+		}
+		env.Defer(func() { os.RemoveAll(dir) })
+		env.Setenv("XDG_CACHE_HOME", dir)
+		return nil
 	}})
 }
 
