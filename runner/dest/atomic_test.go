@@ -21,7 +21,7 @@ func TestAtomicRetryReplacesHeld(t *testing.T) {
 	a := NewAtomic(openRun(t, tg))
 	commit := func(content string) *Export {
 		t.Helper()
-		e, err := a.Stage(tg, nil)
+		e, err := a.Stage(tg, "", nil)
 		if err != nil {
 			t.Fatal(err)
 		}

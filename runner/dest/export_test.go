@@ -48,7 +48,7 @@ func TestStageWrites(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tg := target(t.TempDir(), "app", tt.tags, tt.output)
 			r := openRun(t, tg)
-			e, err := r.Stage(tg, nil)
+			e, err := r.Stage(tg, "", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,7 +107,7 @@ func TestStageNameTooLong(t *testing.T) {
 	long := strings.Repeat("a", 240) + ".tar"
 	tg := target(dir, "app", nil, "type=tar,dest="+long)
 	r := openRun(t, tg)
-	_, err := r.Stage(tg, nil)
+	_, err := r.Stage(tg, "", nil)
 	if !errors.Is(err, syscall.ENAMETOOLONG) {
 		t.Fatalf("error %v, want one that wraps ENAMETOOLONG", err)
 	}
