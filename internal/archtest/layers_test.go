@@ -14,7 +14,7 @@ const module = "github.com/orch-build/orch"
 // allowed lists, for each layer, the orch packages it may import directly.
 // Imports flow one way: cmd/orch → runner/build → runner → graph → config.
 var allowed = map[string][]string{
-	"config":             {"internal/bakefuncs"},
+	"config":             {"internal/bakefuncs", "internal/realpath"},
 	"graph":              {"config"},
 	"runner":             {"config", "graph"},
 	"runner/dest":        {"config", "graph", "runner", "internal/realpath", "internal/fserr"},
