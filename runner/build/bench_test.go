@@ -18,6 +18,18 @@ import (
 // outputs). The 10,000-target file must plan in under a second; compare
 // 1k, 10k and 50k for linear growth.
 func BenchmarkCheck(b *testing.B) {
+	benchmarkPlan(b, func(opts build.Options) (*build.Checked, error) { return build.Check(opts) })
+}
+
+// BenchmarkPlan is `orch plan` without its rendering: Check, then the
+// incremental check of every target (fingerprints of contexts and
+// Dockerfiles, destinations), with a warm cache after the first run.
+func BenchmarkPlan(b *testing.B) {
+	b.Setenv("XDG_CACHE_HOME", b.TempDir())
+	benchmarkPlan(b, func(opts build.Options) (*build.Checked, error) { return build.Plan(b.Context(), opts) })
+}
+
+func benchmarkPlan(b *testing.B, plan func(build.Options) (*build.Checked, error)) {
 	for _, n := range []int{1000, 10000, 50000} {
 		b.Run(fmt.Sprintf("monorepo/%dk", n/1000), func(b *testing.B) {
 			dir := b.TempDir()
@@ -35,7 +47,7 @@ func BenchmarkCheck(b *testing.B) {
 			opts := build.Options{Config: config.Options{Files: []string{"docker-bake.hcl"}, WorkDir: dir, LocalPlatform: "linux/amd64"}}
 			b.ReportAllocs()
 			for b.Loop() {
-				ch, err := build.Check(opts)
+				ch, err := plan(opts)
 				if err != nil {
 					b.Fatal(err)
 				}
