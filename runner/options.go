@@ -29,6 +29,11 @@ type Options struct {
 	LogDir string
 	// Observer receives the run's events; combine several with Observers.
 	Observer Observer
+	// Pool, when set, is the builder nodes the run places every solve on
+	// (see Pool and Scheduler); each Job then carries its Placement, each
+	// Attempt its Node. With a pool, Jobs defaults to at least the pool's
+	// total limit, so that --jobs does not keep nodes idle.
+	Pool *Pool
 	// Now and Sleep replace the clock, for tests. Sleep must return
 	// ctx.Err() early when ctx is cancelled.
 	Now   func() time.Time
@@ -72,8 +77,16 @@ func (o Options) withDefaults() (Options, error) {
 	case o.RetryDelay < 0 || o.MaxRetryDelay < 0:
 		return o, fmt.Errorf("%w: retry delays must not be negative", ErrInvalidOptions)
 	}
+	if o.Pool != nil {
+		if err := o.Pool.check(); err != nil {
+			return o, err
+		}
+	}
 	if o.Jobs == 0 {
 		o.Jobs = DefaultJobs()
+		if o.Pool != nil {
+			o.Jobs = max(o.Jobs, o.Pool.capacity())
+		}
 	}
 	p := o.RetryPolicy().withDefaults()
 	o.RetryDelay, o.MaxRetryDelay, o.Sleep = p.Delay, p.MaxDelay, p.Sleep

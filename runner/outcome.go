@@ -49,6 +49,11 @@ type Attempt struct {
 	Phases []PhaseMark
 	// Steps are the build steps the solver reported for the attempt.
 	Steps []Step
+	// Node names the builder node the attempt ran on, several joined
+	// with "," when its platforms were split across nodes; empty without
+	// a pool (Options.Pool). Placement says which platform went where.
+	Node      string
+	Placement []Placement
 	// Err is nil for the attempt that succeeded.
 	Err error
 	// Transient reports whether Err was classified as retryable.

@@ -53,6 +53,7 @@ type (
 		Digest          string        `json:"digest,omitempty"`
 		Destinations    []string      `json:"destinations"`
 		Attempts        []attemptJSON `json:"attempts"`
+		Placement       []placeJSON   `json:"placement,omitempty"`
 		Error           *errorJSON    `json:"error,omitempty"`
 		LogFile         string        `json:"log_file,omitempty"`
 	}
@@ -70,6 +71,12 @@ type (
 		Error             string          `json:"error,omitempty"`
 		Transient         bool            `json:"transient"`
 		RetryAfterSeconds float64         `json:"retry_after_seconds,omitempty"`
+		Node              string          `json:"node,omitempty"`
+		Placement         []placeJSON     `json:"placement,omitempty"`
+	}
+	placeJSON struct {
+		Platform string `json:"platform"`
+		Node     string `json:"node"`
 	}
 	phaseJSON struct {
 		Phase   Phase     `json:"phase"`
@@ -160,10 +167,17 @@ func targetToJSON(o *Outcome) targetJSON {
 			DurationSeconds:   seconds(a.Duration),
 			Transient:         a.Transient,
 			RetryAfterSeconds: seconds(a.RetryAfter),
+			Node:              a.Node,
+			Placement:         placementJSON(a.Placement),
 		}
 		if a.Err != nil {
 			t.Attempts[k].Error = a.Err.Error()
 		}
+	}
+	if n := len(o.Attempts); n > 0 && o.Status.Succeeded() {
+		// Where the result was built: the last attempt, the one that
+		// succeeded.
+		t.Placement = placementJSON(o.Attempts[n-1].Placement)
 	}
 	if o.Status == StatusFailed && o.Err != nil {
 		t.Error = &errorJSON{Message: o.Err.Error(), LogTail: o.LogTail}
@@ -213,4 +227,16 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// placementJSON renders where each platform was built.
+func placementJSON(ps []Placement) []placeJSON {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]placeJSON, len(ps))
+	for i, p := range ps {
+		out[i] = placeJSON{Platform: p.Platform, Node: p.Node}
+	}
+	return out
 }

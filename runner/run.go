@@ -160,6 +160,10 @@ type run struct {
 	// date, and every node whose result a solved node takes.
 	solve []bool
 
+	// pool schedules every attempt onto a builder node (Options.Pool);
+	// nil without a pool.
+	pool *poolState
+
 	observeMu sync.Mutex
 	warnMu    sync.Mutex
 	warnings  []string
@@ -180,6 +184,7 @@ func newRun(ctx context.Context, plan *graph.Plan, solver Solver, opts Options) 
 		parents:  make([][]int, n),
 		pending:  make([]atomic.Int32, n),
 		solve:    solved(plan),
+		pool:     newPoolState(opts.Pool, n),
 	}
 	r.group, r.ctx = errgroup.WithContext(ctx)
 	for i, node := range plan.Nodes {
@@ -354,15 +359,28 @@ func (r *run) build(i int, log *nodeLog) {
 			cancelled()
 			return
 		}
+		lease, placeErr := r.place(i, &job)
+		if placeErr != nil && r.ctx.Err() != nil {
+			<-r.slots
+			cancelled()
+			return
+		}
 		a := Attempt{Number: attempt, Queued: queued, Started: r.opts.Now()}
+		if lease != nil {
+			a.Node, a.Placement = nodeList(lease.Placement), lease.Placement
+		}
 		if attempt == 1 {
 			out.Started = a.Started
 			r.emit(Event{Kind: NodeStarted, Index: i, Name: node.Name})
 		}
 		r.emit(Event{Kind: AttemptStarted, Index: i, Name: node.Name, Attempt: a})
-		log.note("attempt %d started", attempt)
+		log.note("attempt %d started%s", attempt, onNode(a.Node))
 		job.Attempt, job.timeline = attempt, newTimeline(r.opts.Now)
-		res, err := r.solver.Solve(r.ctx, job)
+		res, err := (*Result)(nil), placeErr
+		if placeErr == nil {
+			res, err = r.solver.Solve(r.ctx, job)
+			r.settle(i, lease, err)
+		}
 		<-r.slots
 		end := r.opts.Now()
 		a.Phases, a.Steps = job.timeline.close()

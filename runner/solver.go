@@ -38,6 +38,12 @@ type Job struct {
 	// result (graph.Freshness) and it is solved only because a dependent
 	// needs the result: the solver must not write its outputs.
 	UpToDate bool
+	// Placement says on which builder node each platform of the target
+	// is built, in the target's platform order (one entry, the pool's
+	// default platform, for a target that names none); nil when the run
+	// has no pool. Entries on one node are one solve there; a solver
+	// that builds on several nodes assembles the image itself.
+	Placement []Placement
 	// Log receives the node's plain-text progress. It is never nil, is safe
 	// for concurrent use, and the runner copies it into the target's file
 	// under Options.LogDir and keeps its last lines for the summary.

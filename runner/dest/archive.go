@@ -187,39 +187,22 @@ func (a *archive) writeSingle(w io.Writer, m ocispec.Descriptor, name string) er
 	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
 		entry.Annotations[ocispec.AnnotationRefName] = name[i+1:]
 	}
-	index, err := json.Marshal(ocispec.Index{Versioned: a.index.Versioned, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{entry}})
-	if err != nil {
-		return err
-	}
-	tw := tar.NewWriter(w)
-	file := func(name string, size int64, body io.Reader) error {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Size: size, Mode: 0o644, Typeflag: tar.TypeReg}); err != nil {
-			return err
+	blobs := func(fn func(digest.Digest, int64, io.Reader) error) error {
+		seen := map[digest.Digest]bool{}
+		for _, d := range append([]ocispec.Descriptor{m, man.Config}, man.Layers...) {
+			if seen[d.Digest] {
+				continue
+			}
+			seen[d.Digest] = true
+			ra, err := a.ReaderAt(context.Background(), d)
+			if err != nil {
+				return err
+			}
+			if err := fn(d.Digest, ra.Size(), io.NewSectionReader(ra, 0, ra.Size())); err != nil {
+				return err
+			}
 		}
-		_, err := io.Copy(tw, body)
-		return err
+		return nil
 	}
-	layoutFile := []byte(`{"imageLayoutVersion":"` + ocispec.ImageLayoutVersion + `"}`)
-	if err := file(ocispec.ImageLayoutFile, int64(len(layoutFile)), strings.NewReader(string(layoutFile))); err != nil {
-		return err
-	}
-	if err := file(ocispec.ImageIndexFile, int64(len(index)), strings.NewReader(string(index))); err != nil {
-		return err
-	}
-	seen := map[digest.Digest]bool{}
-	for _, d := range append([]ocispec.Descriptor{m, man.Config}, man.Layers...) {
-		if seen[d.Digest] {
-			continue
-		}
-		seen[d.Digest] = true
-		ra, err := a.ReaderAt(context.Background(), d)
-		if err != nil {
-			return err
-		}
-		name := path.Join(ocispec.ImageBlobsDir, d.Digest.Algorithm().String(), d.Digest.Encoded())
-		if err := file(name, ra.Size(), io.NewSectionReader(ra, 0, ra.Size())); err != nil {
-			return err
-		}
-	}
-	return tw.Close()
+	return writeOCIArchive(w, a.index.Versioned, []ocispec.Descriptor{entry}, blobs)
 }

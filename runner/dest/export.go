@@ -161,6 +161,8 @@ type Export struct {
 	// target and fingerprint are what the destinations record.
 	target      *config.Target
 	fingerprint string
+	// parts are the private files of a split export's parts (Split).
+	parts []string
 }
 
 // Stage checks t's outputs again (see Check) and creates where the builder
@@ -335,6 +337,10 @@ func (e *Export) Abort() {
 			_ = os.RemoveAll(it.stage)
 		}
 	}
+	for _, p := range e.parts {
+		_ = os.Remove(p)
+	}
+	e.parts = nil
 	e.dirs.removeCreated()
 }
 
