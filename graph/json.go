@@ -18,6 +18,40 @@ type Document struct {
 	// CriticalPath lists the target names of the longest dependency
 	// chain; see Plan.CriticalPath.
 	CriticalPath []string `json:"critical_path"`
+	// Builders are the builder nodes of a pool the plan was placed on
+	// (`orch plan --builder ...`); absent otherwise. The runner fills
+	// them, and each target's Placement (runner.Forecast.Annotate).
+	Builders []DocumentBuilder `json:"builders,omitempty"`
+}
+
+// DocumentBuilder is one builder node of a pool.
+type DocumentBuilder struct {
+	Name     string   `json:"name"`
+	Endpoint string   `json:"endpoint"`
+	Native   []string `json:"native"`
+	Emulated []string `json:"emulated"`
+	// Limit is how many solves the node runs at once.
+	Limit int `json:"limit"`
+}
+
+// DocumentPlacement is the builder node one platform of a target would be
+// built on.
+type DocumentPlacement struct {
+	Platform string `json:"platform"`
+	Node     string `json:"node"`
+	// Emulated is set when the node builds the platform through
+	// emulation.
+	Emulated bool `json:"emulated,omitempty"`
+}
+
+// DocumentTransfer is a linked parent's result that crosses builder
+// nodes for one platform of the child.
+type DocumentTransfer struct {
+	Platform string `json:"platform"`
+	From     string `json:"from"`
+	To       string `json:"to"`
+	// Via is how: "oci-layout", exported from From and served to To.
+	Via string `json:"via"`
 }
 
 // DocumentVersion is the version of the Document format. Fields may be
@@ -39,6 +73,10 @@ type DocumentTarget struct {
 	// File and Line say where the target is declared, when known.
 	File string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`
+	// Placement is, for a plan placed on a pool, the node of each
+	// platform; PlacementError says why no node can build the target.
+	Placement      []DocumentPlacement `json:"placement,omitempty"`
+	PlacementError string              `json:"placement_error,omitempty"`
 	// Incremental is the node's Freshness, absent when it was not checked.
 	Incremental *DocumentFreshness `json:"incremental,omitempty"`
 }
@@ -62,6 +100,9 @@ type DocumentEdge struct {
 	Kind string `json:"kind"`
 	// Key is the context name of a data edge.
 	Key string `json:"key,omitempty"`
+	// Transfers are, for a plan placed on a pool, the platforms whose
+	// result of the target depended on crosses builder nodes.
+	Transfers []DocumentTransfer `json:"transfers,omitempty"`
 }
 
 // DocumentOutput is one output of a DocumentTarget, as configured.

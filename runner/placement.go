@@ -45,15 +45,21 @@ func (r *run) place(i int, job *Job) (*Lease, error) {
 	return l, nil
 }
 
-// affinity maps each platform to the node where node's linked parents
-// built it, the node most of them used when they differ.
+// affinity maps each platform of node to where its linked parents built it.
 func (r *run) affinity(node *graph.Node) map[string]string {
+	return affinityOf(node, r.pool.placed)
+}
+
+// affinityOf maps each platform to the node where node's linked parents
+// built it (placed, by plan index), the node most of them used when they
+// differ.
+func affinityOf(node *graph.Node, placed [][]Placement) map[string]string {
 	votes := map[string]map[string]int{}
 	for _, e := range node.Deps {
 		if e.Kind != graph.DataEdge {
 			continue
 		}
-		for _, p := range r.pool.placed[e.To] {
+		for _, p := range placed[e.To] {
 			if votes[p.Platform] == nil {
 				votes[p.Platform] = map[string]int{}
 			}

@@ -50,6 +50,12 @@ type Pool struct {
 	Split func(*graph.Node) bool
 }
 
+// DefaultLimit is the limit of a builder node with cpus CPUs when none is
+// set: as many solves as orch runs on one builder by default
+// (DefaultJobs' rule for that machine). A node whose CPUs are not known
+// counts as one, which the rule's floor of 32 covers.
+func DefaultLimit(cpus int) int { return defaultJobs(max(cpus, 1)) }
+
 // Placement is where one platform of a solve is built.
 type Placement struct {
 	// Platform is the canonical platform. For a target that names none

@@ -1,6 +1,8 @@
 package testbed
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -211,4 +213,68 @@ func RegistryHosts() ([]string, error) {
 func (b *BuildKit) Kill() {
 	_ = b.proc.cmd.Process.Kill()
 	<-b.proc.done
+}
+
+// StartPlatformBuildKit starts a buildkitd of the test's own whose worker
+// has platform as its native one (--oci-worker-platform), as a node of a
+// builder pool; QEMU, registered by setup, lets it emulate the rest. It
+// is stopped when the test ends.
+func StartPlatformBuildKit(tb testing.TB, platform string) *BuildKit {
+	tb.Helper()
+	return StartExtraBuildKit(tb, "", "--oci-worker-platform", platform)
+}
+
+// PID is the daemon's process id, for a test that kills it by pid.
+func (b *BuildKit) PID() int { return b.proc.cmd.Process.Pid }
+
+// History is one build record of a daemon: one client.Build (or solve)
+// that reached it.
+type History struct {
+	Ref string
+	// Platforms are the platforms the build's result was for, from its
+	// frontend's refs.platforms (empty when it did not say).
+	Platforms []string
+	// Architecture is the image config's architecture, when the result
+	// was an image of one platform.
+	Architecture string
+}
+
+// Histories lists the daemon's build records, with `buildctl debug
+// histories` (the daemon keeps its last 50 by default).
+func (b *BuildKit) Histories(tb testing.TB) []History {
+	tb.Helper()
+	bin, err := Binary("buildctl")
+	if err != nil {
+		Unavailable(tb, "%v", err)
+	}
+	out, err := exec.Command(bin, "--addr", b.Addr, "debug", "histories", "--format", "{{json .}}").Output()
+	if err != nil {
+		tb.Fatalf("buildctl debug histories: %v", err)
+	}
+	var hs []History
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var ev struct {
+			Record struct {
+				Ref              string
+				ExporterResponse map[string]string
+			} `json:"record"`
+		}
+		if err := dec.Decode(&ev); err != nil {
+			tb.Fatalf("buildctl debug histories: %v\n%s", err, out)
+		}
+		h := History{Ref: ev.Record.Ref}
+		var plats struct{ Platforms []struct{ ID string } }
+		if raw := ev.Record.ExporterResponse["refs.platforms"]; raw != "" && json.Unmarshal([]byte(raw), &plats) == nil {
+			for _, p := range plats.Platforms {
+				h.Platforms = append(h.Platforms, p.ID)
+			}
+		}
+		var cfg struct{ Architecture string }
+		if raw := ev.Record.ExporterResponse["containerimage.config"]; raw != "" && json.Unmarshal([]byte(raw), &cfg) == nil {
+			h.Architecture = cfg.Architecture
+		}
+		hs = append(hs, h)
+	}
+	return hs
 }

@@ -134,11 +134,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return res, fmt.Errorf("%w: %w", runner.ErrInterrupted, err)
 	}
 	inc.warnings = append(warnings, inc.warnings...)
-	bk, err := buildkit.Open(ctx, opts.Builder)
+	pool, err := buildkit.OpenPool(ctx, opts.Builder)
 	if err != nil {
 		return res, err
 	}
-	defer bk.Close()
+	defer pool.Close()
 	// --atomic is one wrapper around the destinations.
 	var out dest.Destinations = dests
 	var atomic *dest.Atomic
@@ -146,7 +146,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		atomic = dest.NewAtomic(dests)
 		out = atomic
 	}
-	solver, err := buildkit.NewSolver(ctx, bk, ch.Plan, buildkit.Options{
+	solver, err := buildkit.NewPoolSolver(ctx, pool, ch.Plan, buildkit.Options{
 		Progress:     opts.Progress,
 		ProgressOut:  opts.ProgressOut,
 		Destinations: out,
@@ -165,6 +165,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		Retries:   opts.Retries,
 		LogDir:    opts.LogDir,
 		Observer:  observer,
+		Pool:      pool.Runner(opts.Jobs),
 	})
 	if atomic != nil {
 		runErr = runner.Finish(ctx, atomic, rep, runErr)
@@ -179,6 +180,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	inc.record(rep)
 	rep.Warnings = append(rep.Warnings, solver.Warnings()...)
 	rep.Warnings = append(rep.Warnings, inc.warnings...)
+	rep.Warnings = append(rep.Warnings, pool.Warnings...)
 	if tel != nil {
 		// Sent before the report files are written, so that a collector
 		// that could not be reached is among the warnings.

@@ -120,7 +120,7 @@ func (s *Solver) call(ctx context.Context, req *request, prog *progress) (*runne
 		meta = res.Metadata
 		return res, nil
 	})
-	_, err := s.c.Build(ctx, opt, "orch", build, prog.channel())
+	_, err := req.node.c.Build(ctx, opt, "orch", build, prog.channel())
 	if err = refused(err); err != nil {
 		return nil, nil, prog.stepError(req, err)
 	}

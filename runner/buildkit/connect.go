@@ -64,8 +64,14 @@ func invalidBuilder(format string, args ...any) error {
 type BuilderOptions struct {
 	// Addr is the builder address: unix://, tcp://, or a connection helper
 	// such as docker-container://NAME or kube-pod://NAME. Empty selects the
-	// managed local buildkitd.
+	// managed local buildkitd. It is one node (BUILDKIT_HOST); Builders,
+	// when set, are used instead.
 	Addr string
+	// Builders are the --builder values, each a NodeSpec: an address (as
+	// Addr) or a buildx builder's name, with ,max=N and ,name=NAME. Each
+	// is one node, a buildx builder each of its nodes; together they are
+	// the run's pool. The TLS files apply to every tcp:// address here.
+	Builders []string
 	// TLS files for a tcp:// builder.
 	TLSCACert, TLSCert, TLSKey string
 	// TLSServerName overrides the server name checked in the builder's
@@ -143,6 +149,13 @@ func unwrapGRPC(err error) error {
 // files go with a tcp:// address, a client certificate with its key, and
 // each named file exists. Its errors wrap ErrInvalidBuilder.
 func (opts BuilderOptions) Validate() error {
+	if len(opts.Builders) > 0 {
+		// Each address is checked as Addr; a buildx name by reading
+		// buildx's store, so a builder that does not exist is a usage
+		// error before anything is loaded.
+		_, err := opts.nodes()
+		return err
+	}
 	tls := opts.TLSCACert != "" || opts.TLSCert != "" || opts.TLSKey != ""
 	if opts.Addr == "" {
 		if tls {

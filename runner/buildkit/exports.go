@@ -18,9 +18,9 @@ import (
 // runner/dest: every output is written into staging that dest chose, and
 // dest moves, merges, pushes or loads it) into BuildKit's export entries.
 // Annotations go to the exporters that make an image.
-func exportEntries(e *dest.Export, annotations map[string]string) []client.ExportEntry {
-	entries := make([]client.ExportEntry, 0, len(e.Writes))
-	for _, w := range e.Writes {
+func exportEntries(writes []dest.Write, annotations map[string]string) []client.ExportEntry {
+	entries := make([]client.ExportEntry, 0, len(writes))
+	for _, w := range writes {
 		attrs := maps.Clone(w.Attrs)
 		switch w.Exporter {
 		case client.ExporterImage, client.ExporterOCI, client.ExporterDocker:

@@ -63,6 +63,10 @@ type request struct {
 	cleanup func()
 	// streams holds what went wrong writing the export streams.
 	streams streamFaults
+	// node is the builder node the request is solved on; platforms are
+	// the canonical platforms it builds there, nil without a placement.
+	node      *node
+	platforms []string
 }
 
 // attrError is a problem with one attribute of a target, found while

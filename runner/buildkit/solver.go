@@ -49,10 +49,16 @@ type Options struct {
 	Destinations dest.Destinations
 }
 
-// Solver builds plan nodes on one BuildKit daemon. It implements
+// Solver builds plan nodes on BuildKit daemons: one, or the nodes of a
+// pool, each solve where its runner.Job.Placement says. It implements
 // runner.Solver.
 type Solver struct {
-	c       *client.Client
+	// nodes are the daemons by name; first builds a job that has no
+	// placement. single is set for one node, whose going away a retry
+	// waits for instead of marking it lost.
+	nodes   map[string]*node
+	first   *node
+	single  bool
 	opts    Options
 	printer progresswriter.Writer
 	// parents holds the names of targets that another node of the plan
@@ -68,8 +74,6 @@ type Solver struct {
 	// warnings are problems that did not fail a target, for the report.
 	warnMu   sync.Mutex
 	warnings []string
-	// contexts serves the local context directories of every solve.
-	contexts *contextSession
 	closed   bool
 	// dests stage and commit every export; owned is set when NewSolver
 	// opened them and Close closes them.
@@ -80,7 +84,27 @@ type Solver struct {
 // NewSolver returns a Solver for the nodes of plan on the builder behind c.
 // Call Close when the run is over.
 func NewSolver(ctx context.Context, c *client.Client, plan *graph.Plan, opts Options) (*Solver, error) {
-	s := &Solver{c: c, opts: opts, parents: map[string]bool{}, prefixed: map[string]progresswriter.Writer{}}
+	return newSolver(ctx, []*node{{c: c}}, plan, opts)
+}
+
+// NewPoolSolver returns a Solver for the nodes of plan on the builder
+// nodes of pool, for a run whose runner.Options.Pool is pool.Runner: each
+// job is built where its placement says. Call Close when the run is over;
+// the pool stays open.
+func NewPoolSolver(ctx context.Context, pool *Pool, plan *graph.Plan, opts Options) (*Solver, error) {
+	var nodes []*node
+	for _, n := range pool.Nodes {
+		nodes = append(nodes, &node{name: n.Name, c: n.c, native: n.Native})
+	}
+	return newSolver(ctx, nodes, plan, opts)
+}
+
+func newSolver(ctx context.Context, nodes []*node, plan *graph.Plan, opts Options) (*Solver, error) {
+	s := &Solver{opts: opts, parents: map[string]bool{}, prefixed: map[string]progresswriter.Writer{}}
+	s.nodes, s.first, s.single = map[string]*node{}, nodes[0], len(nodes) == 1
+	for _, n := range nodes {
+		s.nodes[n.name] = n
+	}
 	for _, n := range plan.Nodes {
 		for _, e := range n.Deps {
 			if e.Kind == graph.DataEdge {
@@ -112,20 +136,33 @@ func NewSolver(ctx context.Context, c *client.Client, plan *graph.Plan, opts Opt
 		return nil, fmt.Errorf("progress %q: want one of %s", opts.Progress, strings.Join(ProgressModes, ", "))
 	}
 	s.opts = opts
-	cs, err := newContextSession(ctx, c)
-	if err != nil {
-		return nil, err
+	for _, n := range nodes {
+		cs, err := newContextSession(ctx, n.c)
+		if err != nil {
+			s.closeNodes()
+			return nil, err
+		}
+		n.contexts = cs
 	}
-	s.contexts = cs
 	s.dests = opts.Destinations
 	if s.dests == nil {
+		var err error
 		if s.owned, err = dest.Open(plan, dest.Options{}); err != nil {
-			cs.close()
+			s.closeNodes()
 			return nil, err
 		}
 		s.dests = s.owned
 	}
 	return s, nil
+}
+
+// closeNodes ends the context session of every node.
+func (s *Solver) closeNodes() {
+	for _, n := range s.nodes {
+		if n.contexts != nil {
+			n.contexts.close()
+		}
+	}
 }
 
 // Close ends the run-wide progress display, waiting for it to finish
@@ -137,7 +174,7 @@ func (s *Solver) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.contexts.close()
+	s.closeNodes()
 	s.owned.Close()
 	if s.multi == nil {
 		return nil
@@ -176,6 +213,13 @@ type link struct {
 	single    *pb.Definition
 	platforms map[string]*pb.Definition
 	meta      map[string][]byte
+	// node holds single, nodes each platform's definition: a child on
+	// another node gets the result as an OCI layout (see transfer).
+	node  *node
+	nodes map[string]*node
+	// name is the parent target's; transfers holds its exported layouts.
+	name      string
+	transfers transfers
 }
 
 // Solve builds one node. A node that another node links to is solved in a
@@ -187,26 +231,34 @@ type link struct {
 // Errors keep their types and gRPC codes, so that runner.IsTransient tells
 // a builder that went away (gRPC Unavailable, a refused or reset
 // connection) from a step that failed; the adapter marks nothing itself.
+//
+// A job placed on several nodes is built in parts, one per node, and its
+// image index assembled by orch (see solveSplit).
 func (s *Solver) Solve(ctx context.Context, job runner.Job) (*runner.Result, error) {
-	t := job.Node.Target
-	req, err := newRequest(t, s.contexts)
+	parts, err := s.parts(job)
 	if err != nil {
-		return nil, fmt.Errorf("target %q: %w", t.Name, err)
+		return nil, fmt.Errorf("target %q: %w", job.Node.Name, err)
 	}
-	defer req.cleanup()
-	if req.auth, err = authProvider(); err != nil {
-		return nil, fmt.Errorf("target %q: %w", t.Name, err)
+	if len(parts) > 1 {
+		return s.solveSplit(ctx, job, parts)
 	}
-	if err := req.addInputs(job); err != nil {
-		return nil, fmt.Errorf("target %q: %w", t.Name, err)
-	}
+	return s.solveOn(ctx, job, parts[0])
+}
+
+// solveOn builds job on one node.
+func (s *Solver) solveOn(ctx context.Context, job runner.Job, part part) (*runner.Result, error) {
+	t := job.Node.Target
 	annotations, err := annotationAttrs(t.Annotations)
 	if err != nil {
 		return nil, fmt.Errorf("target %q: %w", t.Name, err)
 	}
-
 	prog := s.newProgress(ctx, job)
 	defer prog.close()
+	req, err := s.newPartRequest(ctx, job, part, false, prog)
+	if err != nil {
+		return nil, err
+	}
+	defer req.cleanup()
 	// The report's timeline gets the attempt's steps however it ends.
 	defer func() { job.RecordSteps(prog.steps()) }()
 
@@ -222,7 +274,7 @@ func (s *Solver) Solve(ctx context.Context, job runner.Job) (*runner.Result, err
 		// one, else by the hold.
 		l, release, err := s.hold(ctx, t.Name, req, prog, !exported)
 		if err != nil {
-			return nil, fmt.Errorf("target %q: %w", t.Name, prog.stepError(req, err))
+			return nil, fmt.Errorf("target %q: %w", t.Name, prog.stepError(req, s.lostNode(ctx, req.node, err)))
 		}
 		res.Handle, res.Release = l, release
 		// On success the runner releases the hold after the dependents.
@@ -264,25 +316,7 @@ func (s *Solver) export(ctx context.Context, req *request, job runner.Job, annot
 	if err != nil {
 		return fmt.Errorf("target %q: %w", t.Name, err)
 	}
-	freq := frontendRequest(req)
-	status, statusDone := prog.trackedChannel()
-	build, refused := capsChecked(req, func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
-		res, err := c.Solve(ctx, freq)
-		if err != nil {
-			return nil, err
-		}
-		// The frontend's result is lazy: evaluating it here runs the
-		// steps, so that what follows the return is the export alone.
-		if err := evaluate(ctx, res); err != nil {
-			return nil, err
-		}
-		job.StartPhase(runner.PhaseExport)
-		return res, nil
-	})
-	resp, err := s.c.Build(ctx, s.solveOpt(req, exportEntries(e, annotations)), "orch", build, status)
-	// The steps' last records (the export's among them) are in.
-	<-statusDone
-	err = refused(err)
+	resp, err := s.build(ctx, req, exportEntries(e.Writes, annotations), prog, func() { job.StartPhase(runner.PhaseExport) })
 	if err != nil {
 		e.Abort()
 		return fmt.Errorf("target %q: %w", t.Name, prog.stepError(req, err))
@@ -294,6 +328,32 @@ func (s *Solver) export(ctx context.Context, req *request, job runner.Job, annot
 		return fmt.Errorf("target %q: %w", t.Name, err)
 	}
 	return nil
+}
+
+// build runs one build of req's frontend request on req's node with the
+// given exports. A node that went away is a *runner.LostBuilderError.
+//
+// The frontend's result is evaluated inside the build, so that what
+// follows the build function's return is the export alone: exported is
+// called then (job.StartPhase(runner.PhaseExport) for a whole target).
+func (s *Solver) build(ctx context.Context, req *request, exports []client.ExportEntry, prog *progress, exported func()) (*client.SolveResponse, error) {
+	freq := frontendRequest(req)
+	status, statusDone := prog.trackedChannel()
+	build, refused := capsChecked(req, func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		res, err := c.Solve(ctx, freq)
+		if err != nil {
+			return nil, err
+		}
+		if err := evaluate(ctx, res); err != nil {
+			return nil, err
+		}
+		exported()
+		return res, nil
+	})
+	resp, err := req.node.c.Build(ctx, s.solveOpt(req, exports), "orch", build, status)
+	// The steps' last records (the export's among them) are in.
+	<-statusDone
+	return resp, s.lostNode(ctx, req.node, refused(err))
 }
 
 // localCause explains a failed export by what went wrong on this machine,
@@ -462,6 +522,10 @@ func (s *Solver) hold(ctx context.Context, name string, req *request, prog *prog
 			if err != nil {
 				return nil, err
 			}
+			l.name, l.node = name, req.node
+			for p := range l.platforms {
+				l.nodes[p] = req.node
+			}
 			held.Store(true)
 			ready <- l
 			select {
@@ -470,7 +534,7 @@ func (s *Solver) hold(ctx context.Context, name string, req *request, prog *prog
 			}
 			return res, nil
 		})
-		_, err := s.c.Build(holdCtx, opt, "orch", build, prog.channel())
+		_, err := req.node.c.Build(holdCtx, opt, "orch", build, prog.channel())
 		done <- refused(err)
 	}()
 	var once sync.Once
@@ -487,7 +551,10 @@ func (s *Solver) hold(ctx context.Context, name string, req *request, prog *prog
 	}
 	select {
 	case l := <-ready:
-		return l, release, nil
+		return l, func() {
+			release()
+			l.transfers.remove()
+		}, nil
 	case err := <-done:
 		stop()
 		close(released)
@@ -513,7 +580,7 @@ func evaluate(ctx context.Context, res *gateway.Result) error {
 
 // toLink evaluates a frontend result and captures it for `target:` children.
 func toLink(ctx context.Context, res *gateway.Result) (*link, error) {
-	l := &link{meta: maps.Clone(res.Metadata), platforms: map[string]*pb.Definition{}}
+	l := &link{meta: maps.Clone(res.Metadata), platforms: map[string]*pb.Definition{}, nodes: map[string]*node{}}
 	if err := evaluate(ctx, res); err != nil {
 		return nil, err
 	}
@@ -550,7 +617,10 @@ func refDefinition(ctx context.Context, ref gateway.Reference) (*pb.Definition, 
 // addInputs hands each linked parent's result to the frontend as an input,
 // as `docker buildx bake` does: context:NAME=input:KEY, per platform for a
 // multi-platform parent, with the parent's image config as input metadata.
-func (r *request) addInputs(job runner.Job) error {
+// A parent's result that lives on another node than req's comes as an OCI
+// layout instead (see transfer). With a placement, only the platforms req
+// builds are handed over.
+func (s *Solver) addInputs(ctx context.Context, r *request, job runner.Job, prog *progress) error {
 	for name, parent := range r.links {
 		in := job.Inputs[name]
 		if in == nil {
@@ -562,6 +632,15 @@ func (r *request) addInputs(job runner.Job) error {
 		}
 		key := "link-" + name
 		for p, st := range l.platforms {
+			if r.platforms != nil && !slices.Contains(r.platforms, normalizePlatform(p)) {
+				continue
+			}
+			if n := l.nodes[p]; n != nil && n != r.node {
+				if err := s.transferInput(ctx, r, l, name+"::"+p, p, prog); err != nil {
+					return err
+				}
+				continue
+			}
 			r.inputs[key+"::"+p] = st
 			r.attrs["context:"+name+"::"+p] = "input:" + key + "::" + p
 			if md := inputMetadata(l.meta, "/"+p); md != "" {
@@ -569,6 +648,12 @@ func (r *request) addInputs(job runner.Job) error {
 			}
 		}
 		if l.single != nil {
+			if l.node != nil && l.node != r.node {
+				if err := s.transferInput(ctx, r, l, name, "", prog); err != nil {
+					return err
+				}
+				continue
+			}
 			r.inputs[key] = l.single
 			r.attrs["context:"+name] = "input:" + key
 			if md := inputMetadata(l.meta, ""); md != "" {

@@ -70,7 +70,7 @@ func TestSplitAssemble(t *testing.T) {
 		"type=registry", "type=oci,dest=layout,tar=false", "type=oci,dest=app.tar")
 	tg.Platforms = []string{"linux/amd64", "linux/arm64"}
 	r := openRun(t, tg)
-	e, err := r.Stage(tg, nil)
+	e, err := r.Stage(tg, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestSplitAssemble(t *testing.T) {
 func TestSplitRefusesBuilderWrites(t *testing.T) {
 	tg := target(t.TempDir(), "app", nil, "type=local,dest=out")
 	r := openRun(t, tg)
-	e, err := r.Stage(tg, nil)
+	e, err := r.Stage(tg, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestSplitRefusesBuilderWrites(t *testing.T) {
 func TestSplitAbortRemovesParts(t *testing.T) {
 	tg := &config.Target{Name: "app", Outputs: []config.Output{output("", "type=registry,name=localhost:1/app")}}
 	r := openRun(t, tg)
-	e, err := r.Stage(tg, nil)
+	e, err := r.Stage(tg, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
