@@ -57,13 +57,12 @@ func forceFlag() cli.Flag {
 	return boolFlag("force", "build every selected target, also those whose destinations hold the image of their current inputs (bake's behaviour)")
 }
 
-// builderFlags name the builder: --builder (or BUILDKIT_HOST) and TLS files.
+// builderFlags name the builders: --builder (repeatable; BUILDKIT_HOST
+// when none is given) and TLS files.
 func builderFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{
-			Name: "builder", EnvVars: []string{"BUILDKIT_HOST"},
-			Usage: "BuildKit daemon `ADDR`: unix://, tcp://, docker-container://, kube-pod://, podman-container:// or ssh://; default: orch's managed local buildkitd",
-		},
+		repeatable("builder", "BuildKit daemon `ADDR` (unix://, tcp://, docker-container://, kube-pod://, podman-container://, ssh://) or a buildx builder's NAME, "+
+			"with ,max=N (solves at once) and ,name=NAME; repeat for a pool of nodes; default: $BUILDKIT_HOST, else orch's managed local buildkitd"),
 		&cli.StringFlag{Name: "tlscacert", TakesFile: true, Usage: "CA certificate `FILE` for a tcp:// builder"},
 		&cli.StringFlag{Name: "tlscert", TakesFile: true, Usage: "client certificate `FILE` for a tcp:// builder"},
 		&cli.StringFlag{Name: "tlskey", TakesFile: true, Usage: "client key `FILE` for a tcp:// builder"},
@@ -162,12 +161,7 @@ func buildOptions(c *cli.Context) (build.Options, error) {
 	if err != nil {
 		return opts, err
 	}
-	opts.Builder = buildkit.BuilderOptions{
-		Addr:      c.String("builder"),
-		TLSCACert: c.String("tlscacert"),
-		TLSCert:   c.String("tlscert"),
-		TLSKey:    c.String("tlskey"),
-	}
+	opts.Builder = builderOptions(c)
 	opts.Allow = values(c, "allow")
 	if opts.Jobs, opts.KeepGoing, opts.Atomic, err = parseJobs(c.String("jobs")); err != nil {
 		return opts, err
@@ -188,6 +182,21 @@ func buildOptions(c *cli.Context) (build.Options, error) {
 	opts.ReportHTML = c.String("report-html")
 	opts.Trace = c.String("trace")
 	return opts, nil
+}
+
+// builderOptions reads the builder flags of c: the --builder values, or
+// BUILDKIT_HOST as the one node when there are none.
+func builderOptions(c *cli.Context) buildkit.BuilderOptions {
+	b := buildkit.BuilderOptions{
+		Builders:  values(c, "builder"),
+		TLSCACert: c.String("tlscacert"),
+		TLSCert:   c.String("tlscert"),
+		TLSKey:    c.String("tlskey"),
+	}
+	if len(b.Builders) == 0 {
+		b.Addr = os.Getenv("BUILDKIT_HOST")
+	}
+	return b
 }
 
 // intFlag reads a numeric flag of c; the range is the library's to check.

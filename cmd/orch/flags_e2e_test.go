@@ -155,7 +155,8 @@ func TestBuildProgressModes(t *testing.T) {
 func TestBuildTLS(t *testing.T) {
 	p := newBuildProject(t, layoutHCL)
 	bk, f := testbed.StartTLSBuildKit(t)
-	base := append([]string{"orch"}, p.args("app", "--progress", "quiet", "--builder", bk.Addr, "--tlscacert", f.CA)...)
+	// One builder only: a second --builder would make a pool.
+	base := []string{"orch", "build", "-f", p.path("orch.hcl"), "--var", "BUSYBOX=" + p.busybox, "app", "--progress", "quiet", "--builder", bk.Addr, "--tlscacert", f.CA}
 	var stdout, stderr bytes.Buffer
 	if code := run(append(slices.Clone(base), "--tlscert", f.ClientCert, "--tlskey", f.ClientKey), &stdout, &stderr); code != exitOK {
 		t.Fatalf("exit %d with the client certificate\n%s", code, &stderr)

@@ -105,11 +105,20 @@ var optionCases = []struct {
 		args: []string{"build", "--builder", "tcp://127.0.0.1:1234", "--tlscacert", "ca.pem", "--tlscert", "cert.pem", "--tlskey", "key.pem"},
 		fn:   "run",
 		want: with(buildDefaults, func(o *build.Options) {
-			o.Builder = buildkit.BuilderOptions{Addr: "tcp://127.0.0.1:1234", TLSCACert: "ca.pem", TLSCert: "cert.pem", TLSKey: "key.pem"}
+			o.Builder = buildkit.BuilderOptions{Builders: []string{"tcp://127.0.0.1:1234"}, TLSCACert: "ca.pem", TLSCert: "cert.pem", TLSKey: "key.pem"}
+		}),
+	},
+	{
+		name: "a pool of builders",
+		args: []string{"build", "--builder", "unix:///a.sock,max=2,name=a", "--builder", "mybuildx"},
+		env:  map[string]string{"BUILDKIT_HOST": "unix:///run/bk.sock"},
+		fn:   "run",
+		want: with(buildDefaults, func(o *build.Options) {
+			o.Builder.Builders = []string{"unix:///a.sock,max=2,name=a", "mybuildx"}
 		}),
 	},
 	{name: "BUILDKIT_HOST", args: []string{"build"}, env: map[string]string{"BUILDKIT_HOST": "unix:///run/bk.sock"}, fn: "run", want: with(buildDefaults, func(o *build.Options) { o.Builder.Addr = "unix:///run/bk.sock" })},
-	{name: "--builder wins over BUILDKIT_HOST", args: []string{"build", "--builder", "unix:///b.sock"}, env: map[string]string{"BUILDKIT_HOST": "unix:///run/bk.sock"}, fn: "run", want: with(buildDefaults, func(o *build.Options) { o.Builder.Addr = "unix:///b.sock" })},
+	{name: "--builder wins over BUILDKIT_HOST", args: []string{"build", "--builder", "unix:///b.sock"}, env: map[string]string{"BUILDKIT_HOST": "unix:///run/bk.sock"}, fn: "run", want: with(buildDefaults, func(o *build.Options) { o.Builder.Builders = []string{"unix:///b.sock"} })},
 	{
 		name: "report files and logs",
 		args: []string{"build", "--report", "r.json", "--junit", "j.xml", "--metadata-file", "m.json", "--log-dir", "logs", "--report-html", "r.html", "--trace", "t.json"},

@@ -64,7 +64,7 @@ func ParseNodeSpec(s string) (NodeSpec, error) {
 	case buildxName.MatchString(head):
 		spec.Buildx = strings.ToLower(head)
 	default:
-		return spec, invalidBuilder("builder %q: want an address such as unix:///run/buildkit/buildkitd.sock, tcp://host:1234 or docker-container://name, or the name of a buildx builder", head)
+		return spec, invalidBuilder("builder %q: want a URL such as unix:///run/buildkit/buildkitd.sock, tcp://host:1234 or docker-container://name, or the name of a buildx builder", head)
 	}
 	if rest == "" {
 		return spec, nil
@@ -119,13 +119,7 @@ type Pool struct {
 }
 
 // Close closes every node's connection.
-func (p *Pool) Close() {
-	for _, n := range p.Nodes {
-		if n.c != nil {
-			n.c.Close()
-		}
-	}
-}
+func (p *Pool) Close() { closeNodes(p.Nodes) }
 
 // nodes lists the nodes opts name, unconnected: every Builders value (a
 // buildx builder adds each of its nodes), else Addr.
@@ -236,8 +230,9 @@ func normalizePlatform(p string) string {
 
 // OpenPool connects to every node opts name (the managed buildkitd,
 // started when needed, when they name none) and asks each what it builds.
-// A node that cannot be reached is left out with a warning; the error
-// names every node when none can be.
+// Every address named must answer; a node of a buildx builder that cannot
+// be reached is left out with a warning (buildx lists such nodes as
+// inactive), as long as one node is left.
 func OpenPool(ctx context.Context, opts BuilderOptions) (*Pool, error) {
 	if opts.Addr == "" && len(opts.Builders) == 0 {
 		m, err := DefaultManaged()
@@ -265,17 +260,32 @@ func OpenPool(ctx context.Context, opts BuilderOptions) (*Pool, error) {
 	p := &Pool{}
 	var errs []error
 	for _, n := range nodes {
-		if n.Err != nil {
+		switch {
+		case n.Err == nil:
+			p.Nodes = append(p.Nodes, n)
+		case n.Builder != "":
 			errs = append(errs, n.Err)
-			p.Warnings = append(p.Warnings, fmt.Sprintf("builder node %s is not used: %v", n.Name, n.Err))
-			continue
+			p.Warnings = append(p.Warnings, fmt.Sprintf("buildx builder %s: node %s is not used: %v", n.Builder, n.Name, n.Err))
+		default:
+			p.Close()
+			closeNodes(nodes)
+			return nil, n.Err
 		}
-		p.Nodes = append(p.Nodes, n)
 	}
 	if len(p.Nodes) == 0 {
 		return nil, errors.Join(errs...)
 	}
 	return p, nil
+}
+
+// closeNodes closes the clients of nodes.
+func closeNodes(nodes []*Node) {
+	for _, n := range nodes {
+		if n.c != nil {
+			n.c.Close()
+			n.c = nil
+		}
+	}
 }
 
 // connectAll connects to every node at once, setting Err on those that
