@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -231,16 +232,25 @@ func (b *BuildKit) PID() int { return b.proc.cmd.Process.Pid }
 // that reached it.
 type History struct {
 	Ref string
+	// FrontendAttrs are the build's frontend options: "platform" is the
+	// platforms it was asked for, when it named any.
+	FrontendAttrs map[string]string
+	// Exporters are the types of its exports ("oci", "image", ...).
+	Exporters []string
 	// Platforms are the platforms the build's result was for, from its
 	// frontend's refs.platforms (empty when it did not say).
 	Platforms []string
 	// Architecture is the image config's architecture, when the result
 	// was an image of one platform.
 	Architecture string
+	// CreatedAt and CompletedAt bound the build on the daemon's clock;
+	// CompletedAt is zero for a build still running.
+	CreatedAt, CompletedAt time.Time
 }
 
 // Histories lists the daemon's build records, with `buildctl debug
-// histories` (the daemon keeps its last 50 by default).
+// histories` (BuildKit's ListenBuildHistory; the daemon keeps its last 50
+// by default).
 func (b *BuildKit) Histories(tb testing.TB) []History {
 	tb.Helper()
 	bin, err := Binary("buildctl")
@@ -251,30 +261,77 @@ func (b *BuildKit) Histories(tb testing.TB) []History {
 	if err != nil {
 		tb.Fatalf("buildctl debug histories: %v", err)
 	}
+	// timestamp is a protobuf Timestamp as encoding/json writes it.
+	type timestamp struct{ Seconds, Nanos int64 }
+	at := func(ts *timestamp) time.Time {
+		if ts == nil {
+			return time.Time{}
+		}
+		return time.Unix(ts.Seconds, ts.Nanos)
+	}
 	var hs []History
 	dec := json.NewDecoder(bytes.NewReader(out))
 	for dec.More() {
 		var ev struct {
 			Record struct {
 				Ref              string
+				FrontendAttrs    map[string]string
+				Exporters        []struct{ Type string }
 				ExporterResponse map[string]string
+				CreatedAt        *timestamp
+				CompletedAt      *timestamp
 			} `json:"record"`
 		}
 		if err := dec.Decode(&ev); err != nil {
 			tb.Fatalf("buildctl debug histories: %v\n%s", err, out)
 		}
-		h := History{Ref: ev.Record.Ref}
+		r := ev.Record
+		h := History{Ref: r.Ref, FrontendAttrs: r.FrontendAttrs, CreatedAt: at(r.CreatedAt), CompletedAt: at(r.CompletedAt)}
+		for _, e := range r.Exporters {
+			h.Exporters = append(h.Exporters, e.Type)
+		}
 		var plats struct{ Platforms []struct{ ID string } }
-		if raw := ev.Record.ExporterResponse["refs.platforms"]; raw != "" && json.Unmarshal([]byte(raw), &plats) == nil {
+		if raw := r.ExporterResponse["refs.platforms"]; raw != "" && json.Unmarshal([]byte(raw), &plats) == nil {
 			for _, p := range plats.Platforms {
 				h.Platforms = append(h.Platforms, p.ID)
 			}
 		}
 		var cfg struct{ Architecture string }
-		if raw := ev.Record.ExporterResponse["containerimage.config"]; raw != "" && json.Unmarshal([]byte(raw), &cfg) == nil {
+		if raw := r.ExporterResponse["containerimage.config"]; raw != "" && json.Unmarshal([]byte(raw), &cfg) == nil {
 			h.Architecture = cfg.Architecture
 		}
 		hs = append(hs, h)
 	}
 	return hs
+}
+
+// MaxConcurrent is the most builds of hs that ran at one time on the
+// daemon, by their CreatedAt and CompletedAt.
+func MaxConcurrent(hs []History) int {
+	type edge struct {
+		at    time.Time
+		delta int
+	}
+	var edges []edge
+	for _, h := range hs {
+		end := h.CompletedAt
+		if end.IsZero() {
+			end = time.Now()
+		}
+		edges = append(edges, edge{h.CreatedAt, 1}, edge{end, -1})
+	}
+	// An end at the same instant as a start comes first: the two did not
+	// overlap.
+	slices.SortFunc(edges, func(a, b edge) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return a.delta - b.delta
+	})
+	most, now := 0, 0
+	for _, e := range edges {
+		now += e.delta
+		most = max(most, now)
+	}
+	return most
 }

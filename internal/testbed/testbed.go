@@ -20,6 +20,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -179,9 +181,32 @@ func (p *process) stop() {
 		}
 	}
 	if p.dir != "" {
+		unmountUnder(p.dir)
 		if err := os.RemoveAll(p.dir); err != nil {
 			fmt.Fprintf(os.Stderr, "testbed: remove %s: %v\n", p.dir, err)
 		}
+	}
+}
+
+// unmountUnder detaches every mount below dir, deepest first: a buildkitd
+// that was killed (BuildKit.Kill) leaves its steps' mounts behind, which
+// it would have unmounted itself on a clean stop.
+func unmountUnder(dir string) {
+	raw, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	var points []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		// The fifth field is the mount point (octal escapes aside, which
+		// the test bed's paths do not have).
+		if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
+			points = append(points, f[4])
+		}
+	}
+	slices.SortFunc(points, func(a, b string) int { return len(b) - len(a) })
+	for _, m := range points {
+		_ = syscall.Unmount(m, syscall.MNT_DETACH)
 	}
 }
 
