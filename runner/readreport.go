@@ -78,6 +78,10 @@ func targetFromJSON(i int, t *targetJSON) Outcome {
 			Duration:   fromSeconds(a.DurationSeconds),
 			Transient:  a.Transient,
 			RetryAfter: fromSeconds(a.RetryAfterSeconds),
+			Node:       a.Node,
+		}
+		for _, p := range a.Placement {
+			att.Placement = append(att.Placement, Placement{Platform: p.Platform, Node: p.Node})
 		}
 		if a.Error != "" {
 			att.Err = errors.New(a.Error)

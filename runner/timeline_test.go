@@ -126,6 +126,9 @@ func TestReadReportRoundTrip(t *testing.T) {
 	rep.Outcomes[1].Links = []string{"base"}
 	rep.Outcomes[1].Ready, rep.Outcomes[1].Finished = t0.Add(2100*time.Millisecond), t0.Add(3600*time.Millisecond)
 	rep.Outcomes[1].Attempts[1].Queued = t0.Add(3350 * time.Millisecond)
+	// Built on a pool: the attempt's node and placement come back too.
+	rep.Outcomes[1].Attempts[1].Node = "bk1,bk2"
+	rep.Outcomes[1].Attempts[1].Placement = []Placement{{Platform: "linux/amd64", Node: "bk1"}, {Platform: "linux/arm64", Node: "bk2"}}
 	rep.Outcomes[1].Attempts[1].Phases = []PhaseMark{{PhaseExport, t0.Add(3400 * time.Millisecond)}, {PhasePush, t0.Add(3500 * time.Millisecond)}}
 	rep.Outcomes[1].Attempts[1].Steps = []Step{
 		{Name: "[api 1/2] FROM base", Started: t0.Add(3360 * time.Millisecond), Completed: t0.Add(3361 * time.Millisecond), Cached: true},
