@@ -163,8 +163,11 @@ func (p *Plan) Document() *Document {
 }
 
 // WriteJSON writes the plan's Document as indented JSON.
-func (p *Plan) WriteJSON(w io.Writer) error {
+func (p *Plan) WriteJSON(w io.Writer) error { return p.Document().Write(w) }
+
+// Write writes the document as indented JSON.
+func (d *Document) Write(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(p.Document())
+	return enc.Encode(d)
 }

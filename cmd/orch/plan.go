@@ -1,11 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/orch-build/orch/graph"
+	"github.com/orch-build/orch/runner"
+	"github.com/orch-build/orch/runner/build"
 )
 
 func (a *app) planCommand() *cli.Command {
@@ -22,8 +25,12 @@ func (a *app) planCommand() *cli.Command {
 			"contexts of others are not exported.\n" +
 			"Every problem build would report before building (validate's checks) is\n" +
 			"reported here, before anything runs.\n" +
-			"--format json prints the document described by schema/plan.schema.json.",
-		Flags: append(append(fileFlags(), overrideFlags()...), formatFlag("table", "json"), forceFlag(), affectedFlag()),
+			"--format json prints the document described by schema/plan.schema.json.\n" +
+			"With --builder (repeatable, or a buildx builder's name) the plan is placed\n" +
+			"on that pool of builder nodes as a run would place it: the node of every\n" +
+			"target and platform, emulated platforms, and the linked results that cross\n" +
+			"nodes as OCI layouts. Nothing is built.",
+		Flags: append(append(append(fileFlags(), overrideFlags()...), builderFlags()...), formatFlag("table", "json"), forceFlag(), affectedFlag()),
 		Action: func(c *cli.Context) error {
 			format, err := outputFormat(c, "table", "json")
 			if err != nil {
@@ -39,8 +46,23 @@ func (a *app) planCommand() *cli.Command {
 				return &reportedError{err}
 			}
 			p := ch.Plan
+			var forecast *runner.Forecast
+			if c.IsSet("builder") {
+				var warnings []string
+				forecast, warnings, err = build.Forecast(c.Context, build.Options{Builder: builderOptions(c)}, p)
+				if err != nil {
+					return err
+				}
+				for _, w := range warnings {
+					fmt.Fprintf(a.stderr, "orch: warning: %s\n", w)
+				}
+			}
 			if format == "json" {
-				return p.WriteJSON(a.stdout)
+				doc := p.Document()
+				if forecast != nil {
+					forecast.Annotate(doc)
+				}
+				return doc.Write(a.stdout)
 			}
 			// Paths under the working directory print relative to it,
 			// which is how the user wrote them in most files.
@@ -48,7 +70,11 @@ func (a *app) planCommand() *cli.Command {
 			if err != nil {
 				wd = ""
 			}
-			return p.WriteTable(a.stdout, graph.RenderOptions{Dir: wd})
+			if err := p.WriteTable(a.stdout, graph.RenderOptions{Dir: wd}); err != nil || forecast == nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout)
+			return forecast.WriteTable(a.stdout)
 		},
 	}
 }
