@@ -77,7 +77,7 @@ func readPoolReport(t *testing.T, path string) poolReport {
 }
 
 // writeProject writes files (name → content) into a new directory.
-func writeProject(t *testing.T, files map[string]string) string {
+func writeProject(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {
