@@ -141,6 +141,7 @@ func TestBuilderLifecycle(t *testing.T) {
 	t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
 	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(dir, "run"))
 	t.Setenv("ORCH_BUILDKITD", bin)
+	t.Setenv("BUILDKIT_HOST", "")
 	orch := func(args ...string) string {
 		t.Helper()
 		var stdout, stderr bytes.Buffer
@@ -157,9 +158,16 @@ func TestBuilderLifecycle(t *testing.T) {
 	if out := orch("status"); !strings.HasPrefix(out, "managed buildkitd: not running (state ") {
 		t.Fatalf("status before start: %q", out)
 	}
+	if out := orch("ls"); out != "no builder named, and the managed buildkitd is not running (orch builder start)\n" {
+		t.Errorf("ls before start: %q", out)
+	}
 	addr := "unix://" + filepath.Join(dir, "run", "orch", "buildkitd.sock")
 	if out := orch("start"); out != "managed buildkitd: running at "+addr+"\n" {
 		t.Fatalf("start: %q", out)
+	}
+	// ls lists the managed buildkitd once it runs.
+	if out := orch("ls"); !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(addr) + ` +` + regexp.QuoteMeta(addr) + ` +running +linux/amd64 +\S+ +\d+$`).MatchString(out) {
+		t.Errorf("ls after start:\n%s", out)
 	}
 	pidOf := func(status string) string {
 		t.Helper()

@@ -88,9 +88,9 @@ func writeProject(t testing.TB, files map[string]string) string {
 	return dir
 }
 
-// runOrch runs orch with args and fails the test on an exit code other
+// orchExpect runs orch with args and fails the test on an exit code other
 // than want.
-func runOrch(t *testing.T, want int, args ...string) string {
+func orchExpect(t *testing.T, want int, args ...string) string {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	if code := run(append([]string{"orch"}, args...), &stdout, &stderr); code != want {
@@ -126,7 +126,7 @@ func TestPoolFairShare(t *testing.T) {
 	a, b := startPoolNode(t, "a", "linux/amd64"), startPoolNode(t, "b", "linux/amd64")
 	bb := testbed.Busybox(t)
 	dir := writeProject(t, map[string]string{"orch.hcl": independentTargets(24, "sleep 1"), "Dockerfile": buildDockerfile})
-	runOrch(t, exitOK, "build", "-f", filepath.Join(dir, "orch.hcl"), "--var", "BUSYBOX="+bb, "--progress", "quiet",
+	orchExpect(t, exitOK, "build", "-f", filepath.Join(dir, "orch.hcl"), "--var", "BUSYBOX="+bb, "--progress", "quiet",
 		"--builder", a.arg(3), "--builder", b.arg(3), "--jobs", "12", "--report", filepath.Join(dir, "report.json"))
 
 	rep := readPoolReport(t, filepath.Join(dir, "report.json"))
@@ -182,7 +182,7 @@ target "app" {
 }
 `, ref)
 	dir := writeProject(t, map[string]string{"orch.hcl": hcl, "Dockerfile": multiPlatformDockerfile})
-	runOrch(t, exitOK, "build", "-f", filepath.Join(dir, "orch.hcl"), "--var", "BUSYBOX="+bb, "--progress", "quiet",
+	orchExpect(t, exitOK, "build", "-f", filepath.Join(dir, "orch.hcl"), "--var", "BUSYBOX="+bb, "--progress", "quiet",
 		"--builder", amd.arg(2), "--builder", arm.arg(2), "--report", filepath.Join(dir, "report.json"), "app")
 
 	for _, n := range []struct {
@@ -262,7 +262,7 @@ target "child" {
 	pool := []string{"--builder", amd.arg(2), "--builder", arm.arg(2)}
 	base := append([]string{"-f", filepath.Join(dir, "orch.hcl"), "--var", "BUSYBOX=" + bb}, pool...)
 
-	plan := runOrch(t, exitOK, append(append([]string{"plan"}, base...), "--format", "json", "child")...)
+	plan := orchExpect(t, exitOK, append(append([]string{"plan"}, base...), "--format", "json", "child")...)
 	var doc struct {
 		Targets []struct {
 			Name         string `json:"name"`
@@ -287,7 +287,7 @@ target "child" {
 		t.Errorf("plan transfers %q, want %q\n%s", transfers, want, plan)
 	}
 
-	runOrch(t, exitOK, append(append([]string{"build"}, base...), "--progress", "quiet", "--report", filepath.Join(dir, "report.json"), "child")...)
+	orchExpect(t, exitOK, append(append([]string{"build"}, base...), "--progress", "quiet", "--report", filepath.Join(dir, "report.json"), "child")...)
 	rep := readPoolReport(t, filepath.Join(dir, "report.json"))
 	nodes := map[string]string{}
 	for _, tg := range rep.Targets {
@@ -461,7 +461,7 @@ func TestPoolBuildxBuilder(t *testing.T) {
 		}
 	}
 	dir := writeProject(t, map[string]string{"orch.hcl": independentTargets(6, "true"), "Dockerfile": buildDockerfile})
-	out := runOrch(t, exitOK, "build", "-f", filepath.Join(dir, "orch.hcl"), "--var", "BUSYBOX="+bb, "--progress", "quiet",
+	out := orchExpect(t, exitOK, "build", "-f", filepath.Join(dir, "orch.hcl"), "--var", "BUSYBOX="+bb, "--progress", "quiet",
 		"--builder", "pooltest,max=1", "--report", filepath.Join(dir, "report.json"))
 	if !strings.Contains(out, "node pooltest2 is not used") {
 		t.Errorf("no warning about the buildx node that does not answer:\n%s", out)
@@ -483,7 +483,7 @@ func TestPoolBuildxBuilder(t *testing.T) {
 
 	// orch builder ls: every node, its endpoint, status, platforms and
 	// how many solves of the report ran there.
-	ls := runOrch(t, exitOK, "builder", "ls", "--builder", "pooltest", "--report", filepath.Join(dir, "report.json"))
+	ls := orchExpect(t, exitOK, "builder", "ls", "--builder", "pooltest", "--report", filepath.Join(dir, "report.json"))
 	t.Logf("orch builder ls:\n%s", ls)
 	for _, want := range []string{
 		fmt.Sprintf(`(?m)^pooltest0 +%s +running +linux/amd64 +\S*linux/arm64\S* +\d+ +%d$`, regexp.QuoteMeta(a.bk.Addr), byReport["pooltest0"]),
@@ -496,7 +496,7 @@ func TestPoolBuildxBuilder(t *testing.T) {
 		}
 	}
 
-	out = runOrch(t, exitUsage, "build", "-f", filepath.Join(dir, "orch.hcl"), "--var", "BUSYBOX="+bb, "--builder", "nosuch")
+	out = orchExpect(t, exitUsage, "build", "-f", filepath.Join(dir, "orch.hcl"), "--var", "BUSYBOX="+bb, "--builder", "nosuch")
 	if !strings.Contains(out, "nosuch") || !strings.Contains(out, "pooltest") {
 		t.Errorf("an unknown builder's error names neither it nor the builders there are:\n%s", out)
 	}
