@@ -206,6 +206,12 @@ var optionCases = []struct {
 	})},
 	{name: "ls --affected-since", args: []string{"ls", "--affected-since", "v1.0"}, fn: "load", want: build.Options{AffectedSince: "v1.0"}},
 	{
+		name: "plan on a pool",
+		args: []string{"plan", "--builder", "tcp://127.0.0.1:1234,max=2", "--builder", "farm", "--tlscacert", "ca.pem", "--tlscert", "cert.pem", "--tlskey", "key.pem"},
+		fn:   "check",
+		want: build.Options{Builder: buildkit.BuilderOptions{Builders: []string{"tcp://127.0.0.1:1234,max=2", "farm"}, TLSCACert: "ca.pem", TLSCert: "cert.pem", TLSKey: "key.pem"}},
+	},
+	{
 		name: "graph",
 		args: []string{"graph", "--format", "mermaid", "web", "-f", "a.hcl", "--file", "b.hcl", "--set", "x.tags=1", "--var", "A=1", "--push", "--load", "--no-cache", "--pull", "--sbom", "true", "--provenance", "true", "--call", "outline", "--check", "--policy", "disabled=true"},
 		fn:   "check",

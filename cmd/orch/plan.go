@@ -40,6 +40,10 @@ func (a *app) planCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			pool := c.IsSet("builder")
+			if pool {
+				opts.Builder = builderOptions(c)
+			}
 			ch, err := a.lib.plan(c.Context, opts)
 			writeDiagnostics(a.stderr, ch.Diagnostics, ch.Config.Sources)
 			if err != nil {
@@ -47,9 +51,9 @@ func (a *app) planCommand() *cli.Command {
 			}
 			p := ch.Plan
 			var forecast *runner.Forecast
-			if c.IsSet("builder") {
+			if pool {
 				var warnings []string
-				forecast, warnings, err = build.Forecast(c.Context, build.Options{Builder: builderOptions(c)}, p)
+				forecast, warnings, err = build.Forecast(c.Context, opts, p)
 				if err != nil {
 					return err
 				}
@@ -87,6 +91,11 @@ func (a *app) plan(c *cli.Context) (*graph.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	return a.checkedPlan(opts)
+}
+
+// checkedPlan is plan with the options read.
+func (a *app) checkedPlan(opts build.Options) (*graph.Plan, error) {
 	ch, err := a.lib.check(opts)
 	writeDiagnostics(a.stderr, ch.Diagnostics, ch.Config.Sources)
 	if err != nil {

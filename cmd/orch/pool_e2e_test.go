@@ -287,6 +287,11 @@ target "child" {
 		t.Errorf("plan transfers %q, want %q\n%s", transfers, want, plan)
 	}
 
+	table := orchExpect(t, exitOK, append(append([]string{"plan"}, base...), "child")...)
+	if !regexp.MustCompile(`(?m)^child +linux/amd64 +amd +gets parent from arm as an OCI layout \(context parent\)$`).MatchString(table) {
+		t.Errorf("the plan's table does not show the transfer:\n%s", table)
+	}
+
 	orchExpect(t, exitOK, append(append([]string{"build"}, base...), "--progress", "quiet", "--report", filepath.Join(dir, "report.json"), "child")...)
 	rep := readPoolReport(t, filepath.Join(dir, "report.json"))
 	nodes := map[string]string{}
