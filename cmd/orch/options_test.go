@@ -208,7 +208,7 @@ var optionCases = []struct {
 	{
 		name: "plan on a pool",
 		args: []string{"plan", "--builder", "tcp://127.0.0.1:1234,max=2", "--builder", "farm", "--tlscacert", "ca.pem", "--tlscert", "cert.pem", "--tlskey", "key.pem"},
-		fn:   "check",
+		fn:   "plan",
 		want: build.Options{Builder: buildkit.BuilderOptions{Builders: []string{"tcp://127.0.0.1:1234,max=2", "farm"}, TLSCACert: "ca.pem", TLSCert: "cert.pem", TLSKey: "key.pem"}},
 	},
 	{
