@@ -18,7 +18,7 @@ var allowed = map[string][]string{
 	"graph":              {"config"},
 	"runner":             {"config", "graph"},
 	"runner/dest":        {"config", "graph", "runner", "internal/realpath", "internal/fserr"},
-	"runner/buildkit":    {"config", "graph", "runner", "runner/dest", "runner/fingerprint", "internal/logtail", "internal/fserr", "internal/dockerignore"},
+	"runner/buildkit":    {"config", "graph", "runner", "runner/dest", "runner/fingerprint", "internal/logtail", "internal/fserr", "internal/dockerignore", "internal/realpath"},
 	"runner/build":       {"config", "graph", "runner", "runner/buildkit", "runner/dest", "runner/fingerprint", "runner/report", "runner/telemetry", "internal/realpath", "internal/dockerignore"},
 	"runner/fingerprint": {"config", "internal/dockerignore"},
 	// The views of a finished run, and its OpenTelemetry spans, made of

@@ -130,7 +130,7 @@ func Check(opts Options) (*Checked, error) {
 		ch.targets, _ = graph.Targets(ch.Config, opts.Targets)
 	}
 	ch.Diagnostics = append(ch.Diagnostics, resolveLoads(ch.exported())...)
-	ch.Diagnostics = append(ch.Diagnostics, buildkit.CheckTargets(ch.targets)...)
+	ch.Diagnostics = append(ch.Diagnostics, buildkit.CheckTargets(ch.targets, &paths)...)
 	return ch, ch.err()
 }
 

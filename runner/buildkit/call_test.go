@@ -125,7 +125,7 @@ func TestCallAttribute(t *testing.T) {
 				"Dockerfile": "FROM scratch\n",
 			})
 			tg := loadTarget(t, p, "app")
-			diags := CheckTargets([]*config.Target{tg})
+			diags := CheckTargets([]*config.Target{tg}, nil)
 			if tt.err != "" {
 				if len(diags) != 1 || diags[0].Detail != tt.err || diags[0].Subject == nil || diags[0].Subject.Start.Line != 2 {
 					t.Fatalf("diagnostics %v, want %q at line 2", diags, tt.err)

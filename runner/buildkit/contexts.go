@@ -72,7 +72,7 @@ func (cs *contextSession) close() {
 //
 // A nil contextSession only reads the ignore file, the caller having
 // found dir to be a directory, and returns a nil definition (see
-// Preflight).
+// CheckTargets).
 func (cs *contextSession) local(dir, ignoreFile, displayName string) (*pb.Definition, error) {
 	excludes, err := dockerignore.Patterns(dir, ignoreFile)
 	if err != nil {

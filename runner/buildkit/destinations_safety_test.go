@@ -118,7 +118,7 @@ target "fine" {
 		targets = append(targets, cfg.Targets[name])
 	}
 	var got []string
-	for _, d := range CheckTargets(targets) {
+	for _, d := range CheckTargets(targets, nil) {
 		got = append(got, fmt.Sprintf("%d: %s", d.Subject.Start.Line, strings.ReplaceAll(d.Detail, dir, "DIR")))
 	}
 	slices.Sort(got)

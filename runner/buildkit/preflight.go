@@ -11,19 +11,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/orch-build/orch/config"
-	"github.com/orch-build/orch/graph"
+	"github.com/orch-build/orch/internal/realpath"
 	"github.com/orch-build/orch/runner/dest"
 )
-
-// Preflight checks every node of a plan as Solve would translate it; see
-// CheckTargets.
-func Preflight(plan *graph.Plan) hcl.Diagnostics {
-	targets := make([]*config.Target, len(plan.Nodes))
-	for i, n := range plan.Nodes {
-		targets[i] = n.Target
-	}
-	return CheckTargets(targets)
-}
 
 // CheckTargets checks targets as Solve would translate them, without a
 // builder: missing context directories (the main one and named ones) and
@@ -33,15 +23,17 @@ func Preflight(plan *graph.Plan) hcl.Diagnostics {
 // attest, annotation and output values. A mistake in any target thus stops
 // the run before anything is built, and each comes as a diagnostic at the
 // attribute that caused it, every problem of every target at once. It
-// needs no plan, so it also runs when planning failed.
-func CheckTargets(targets []*config.Target) hcl.Diagnostics {
+// needs no plan, so it also runs when planning failed. Destinations are
+// resolved through paths, the cache of the pass that compared them for
+// conflicts (nil reads the file system again).
+func CheckTargets(targets []*config.Target, paths *realpath.Cache) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, t := range targets {
 		r, err := newRequest(t, nil)
 		if err == nil {
 			r.cleanup()
 		}
-		for _, e := range append(splitJoined(err), checkOutputs(t)...) {
+		for _, e := range append(splitJoined(err), checkOutputs(t, paths)...) {
 			diags = append(diags, targetDiagnostic(t, e))
 		}
 	}
@@ -124,13 +116,13 @@ func splitJoined(err error) []error {
 // each destination as runner/dest checks it (kinds of local paths, names,
 // image store attributes), and what BuildKit can export in one solve. It
 // returns every problem.
-func checkOutputs(t *config.Target) []error {
+func checkOutputs(t *config.Target, paths *realpath.Cache) []error {
 	var errs []error
 	if _, err := annotationAttrs(t.Annotations); err != nil {
 		errs = append(errs, &attrError{attr: "annotations", err: err})
 	}
 	for _, o := range t.Outputs {
-		if err := dest.Check(t, o); err != nil {
+		if err := dest.Check(t, o, paths); err != nil {
 			errs = append(errs, &attrError{attr: "output", err: err})
 		}
 	}

@@ -33,7 +33,7 @@ func checkFile(t *testing.T, src string, files map[string]string) ([]string, str
 	return preflightDir(t, dir), dir
 }
 
-// preflightDir plans dir's orch.hcl and runs Preflight on it.
+// preflightDir plans dir's orch.hcl and checks every target of the plan.
 func preflightDir(t *testing.T, dir string) []string {
 	t.Helper()
 	cfg, diags := config.Load(config.Options{WorkDir: dir, Env: []string{}})
@@ -44,7 +44,11 @@ func preflightDir(t *testing.T, dir string) []string {
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
-	return diagLines(Preflight(plan), dir)
+	targets := make([]*config.Target, len(plan.Nodes))
+	for i, n := range plan.Nodes {
+		targets[i] = n.Target
+	}
+	return diagLines(CheckTargets(targets, nil), dir)
 }
 
 // diagLines renders diagnostics as "LINE:COL: DETAIL", with dir as $DIR.

@@ -70,7 +70,7 @@ type request struct {
 }
 
 // attrError is a problem with one attribute of a target, found while
-// translating it; Preflight reports it at the attribute's source range.
+// translating it; CheckTargets reports it at the attribute's source range.
 type attrError struct {
 	attr string // the attribute, as in config.Target.AttrRanges
 	key  string // the contexts entry, for attr "contexts"

@@ -41,11 +41,11 @@ target "off" {
   policy = ["disabled=true"]
 }
 `)
-	got := CheckTargets([]*config.Target{cfg.Targets["checked"]})
+	got := CheckTargets([]*config.Target{cfg.Targets["checked"]}, nil)
 	if len(got) != 1 || got[0].Subject == nil || got[0].Subject.Start.Line != 2 || !strings.Contains(got[0].Detail, "does not evaluate source policies") {
 		t.Errorf("policy: %v, want a refusal at line 2", got)
 	}
-	if d := CheckTargets([]*config.Target{cfg.Targets["off"]}); len(d) > 0 {
+	if d := CheckTargets([]*config.Target{cfg.Targets["off"]}, nil); len(d) > 0 {
 		t.Errorf("policy disabled=true refused: %v", d)
 	}
 }
@@ -98,7 +98,7 @@ target "bad" {
 	if got := attrs("zero"); len(got) > 0 {
 		t.Errorf("zero values sent: %v", got)
 	}
-	d := CheckTargets([]*config.Target{cfg.Targets["bad"]})
+	d := CheckTargets([]*config.Target{cfg.Targets["bad"]}, nil)
 	if len(d) != 1 || d[0].Subject == nil || d[0].Subject.Start.Line != 16 || d[0].Detail != `Target "bad": resources.memory "lots": invalid size: 'lots'.` {
 		t.Errorf("bad size: %v", d)
 	}
@@ -157,7 +157,7 @@ target "inline" {
 	if err := os.WriteFile(rego, []byte("package docker\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got := CheckTargets([]*config.Target{cfg.Targets["app"], cfg.Targets["off"], cfg.Targets["inline"]})
+	got := CheckTargets([]*config.Target{cfg.Targets["app"], cfg.Targets["off"], cfg.Targets["inline"]}, nil)
 	want := `Target "app": source policy ` + rego + `: buildx applies the policy beside a Dockerfile to its build, and orch does not evaluate source policies yet; ` +
 		`set policy = ["disabled=true"] (or pass --policy disabled=true) to build without it, or remove the file.`
 	if len(got) != 1 || got[0].Detail != want || got[0].Subject == nil || got[0].Subject.Start.Line != 2 {

@@ -11,6 +11,7 @@ import (
 	"github.com/distribution/reference"
 
 	"github.com/orch-build/orch/config"
+	"github.com/orch-build/orch/internal/realpath"
 )
 
 // Check reports why output o of target t cannot be written, before
@@ -21,7 +22,7 @@ import (
 // OCI layout where a layout goes, a parent that is a file, or a path whose
 // staging would land in the file system root. Stage checks the same again
 // when the export starts.
-func Check(t *config.Target, o config.Output) error {
+func Check(t *config.Target, o config.Output, paths *realpath.Cache) error {
 	if o.Err != nil {
 		return o.Err
 	}
@@ -56,7 +57,7 @@ func Check(t *config.Target, o config.Output) error {
 		}
 		return nil
 	}
-	return checkPath(o)
+	return checkPath(o, paths)
 }
 
 // imageNames returns the normalized names of o's image, which a push and
@@ -86,9 +87,10 @@ func imageNames(t *config.Target, o config.Output, store bool) ([]string, error)
 	return out, nil
 }
 
-// checkPath checks the local destination of o against what is there.
-func checkPath(o config.Output) error {
-	real := RealPath(o.Dest)
+// checkPath checks the local destination of o against what is there,
+// resolving it through paths (nil: the file system as it is now).
+func checkPath(o config.Output, paths *realpath.Cache) error {
+	real := paths.Resolve(o.Dest)
 	where := o.Dest
 	if real != filepath.Clean(o.Dest) {
 		where = fmt.Sprintf("%s (%s)", o.Dest, real)

@@ -80,7 +80,7 @@ func TestCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tg := &config.Target{Name: "app", Tags: tt.tags, Outputs: []config.Output{output(dir, tt.output)}}
-			err := Check(tg, tg.Outputs[0])
+			err := Check(tg, tg.Outputs[0], nil)
 			want := strings.ReplaceAll(tt.want, "DIR", dir)
 			switch {
 			case want == "" && err != nil:

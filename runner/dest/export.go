@@ -179,7 +179,8 @@ func (r *Run) Stage(t *config.Target, fingerprint string, log io.Writer) (_ *Exp
 	}()
 	shared := map[string]string{} // exporter attributes → staged archive
 	for _, o := range t.Outputs {
-		if err := Check(t, o); err != nil {
+		// The file system now, not as a pass over the file saw it.
+		if err := Check(t, o, nil); err != nil {
 			return nil, err
 		}
 		it := &item{out: o}
