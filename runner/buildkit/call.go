@@ -125,22 +125,11 @@ func (s *Solver) call(ctx context.Context, req *request, prog *progress) (*runne
 		return nil, nil, prog.stepError(req, err)
 	}
 	res, err := callResult(req.call, meta, shownPath(req.dockerfile))
-	return res, callMetadata(meta), err
-}
-
-// callMetadata is the answer as buildx records it in the metadata file:
-// result.json as the object it holds, every other key as its text.
-func callMetadata(meta map[string][]byte) map[string]any {
-	out := map[string]any{}
+	resp := make(map[string]string, len(meta))
 	for k, v := range meta {
-		var obj map[string]any
-		if k == "result.json" && json.Unmarshal(v, &obj) == nil && len(obj) > 0 {
-			out[k] = obj
-			continue
-		}
-		out[k] = string(v)
+		resp[k] = string(v)
 	}
-	return out
+	return res, decodeExporterResponse(resp), err
 }
 
 // callResult renders the answer of method as buildx's printResult does,

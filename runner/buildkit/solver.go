@@ -681,22 +681,32 @@ func inputMetadata(meta map[string][]byte, suffix string) string {
 	return string(dt)
 }
 
-// decodeExporterResponse turns the exporter response into the metadata
-// buildx writes: values that are base64-encoded JSON are decoded.
+// decodeExporterResponse turns an exporter response, or the metadata of a
+// called frontend method, into what buildx writes to a metadata file: a
+// value that is base64-encoded JSON holding a non-empty object or list is
+// decoded (result.json, a method's answer, is JSON already); every other
+// value stays text.
 func decodeExporterResponse(resp map[string]string) map[string]any {
 	out := map[string]any{}
 	for k, v := range resp {
-		dt, err := base64.StdEncoding.DecodeString(v)
-		if err != nil {
-			out[k] = v
-			continue
+		dt := []byte(v)
+		if k != "result.json" {
+			var err error
+			if dt, err = base64.StdEncoding.DecodeString(v); err != nil {
+				out[k] = v
+				continue
+			}
 		}
-		var raw map[string]any
-		if err := json.Unmarshal(dt, &raw); err != nil {
+		var obj map[string]any
+		var list []map[string]any
+		switch {
+		case json.Unmarshal(dt, &obj) == nil && len(obj) > 0:
+			out[k] = obj
+		case json.Unmarshal(dt, &list) == nil && len(list) > 0:
+			out[k] = list
+		default:
 			out[k] = v
-			continue
 		}
-		out[k] = raw
 	}
 	return out
 }
