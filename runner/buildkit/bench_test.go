@@ -40,6 +40,44 @@ func benchFile(n int, busybox string) string {
 	return b.String()
 }
 
+// benchPeers are what a benchmark against bake runs: the test bed's
+// buildkitd, an orch binary built from this tree, and bin/buildx with a
+// remote builder on that daemon. buildx keeps the builder in configuration
+// directories of its own: no Docker engine, and nothing of the user's
+// buildx or docker setup is read or changed. env holds those directories
+// and turns bake's default provenance attestation off, so both tools do
+// the same work.
+type benchPeers struct {
+	bk                          *testbed.BuildKit
+	root, orch, buildx, builder string
+	env                         []string
+}
+
+func newBenchPeers(b *testing.B, builder string) benchPeers {
+	p := benchPeers{bk: testbed.StartBuildKit(b), builder: builder}
+	var err error
+	if p.root, err = testbed.RepoRoot(); err != nil {
+		b.Fatal(err)
+	}
+	if p.buildx, err = testbed.Binary("buildx"); err != nil {
+		testbed.Unavailable(b, "%v", err)
+	}
+	tmp := b.TempDir()
+	p.orch = filepath.Join(tmp, "orch")
+	if out, err := command(p.root, nil, "go", "build", "-o", p.orch, "./cmd/orch"); err != nil {
+		b.Fatalf("build orch: %v\n%s", err, out)
+	}
+	p.env = []string{
+		"BUILDX_CONFIG=" + filepath.Join(tmp, "buildx"),
+		"DOCKER_CONFIG=" + filepath.Join(tmp, "docker"),
+		"BUILDX_NO_DEFAULT_ATTESTATIONS=1",
+	}
+	if out, err := command(tmp, p.env, p.buildx, "create", "--name", builder, "--driver", "remote", p.bk.Addr); err != nil {
+		b.Fatalf("buildx create: %v\n%s", err, out)
+	}
+	return p
+}
+
 // BenchmarkBuildVsBake compares `orch build` with `buildx bake` on the same
 // file and the same buildkitd (the test bed's): n independent targets, each
 // a one-second RUN in its own container, caching off. Each iteration runs
@@ -56,36 +94,11 @@ func benchFile(n int, busybox string) string {
 //
 //	go test -run '^$' -bench BuildVsBake -benchtime 5x ./runner/buildkit
 func BenchmarkBuildVsBake(b *testing.B) {
-	bk := testbed.StartBuildKit(b)
-	root, err := testbed.RepoRoot()
-	if err != nil {
-		b.Fatal(err)
-	}
-	buildx, err := testbed.Binary("buildx")
-	if err != nil {
-		testbed.Unavailable(b, "%v", err)
-	}
-	bb := filepath.Join(root, "bin", "busybox")
+	p := newBenchPeers(b, "orch-bench")
+	bk, orch, buildx, builder, env := p.bk, p.orch, p.buildx, p.builder, p.env
+	bb := filepath.Join(p.root, "bin", "busybox")
 	if _, err := os.Stat(filepath.Join(bb, "amd64", "busybox")); err != nil {
 		testbed.Unavailable(b, "busybox is missing: %v", err)
-	}
-	tmp := b.TempDir()
-	orch := filepath.Join(tmp, "orch")
-	if out, err := command(root, nil, "go", "build", "-o", orch, "./cmd/orch"); err != nil {
-		b.Fatalf("build orch: %v\n%s", err, out)
-	}
-
-	// buildx talks to the test bed's daemon through a remote builder kept
-	// in configuration directories of its own: no Docker engine, and
-	// nothing of the user's buildx or docker setup is read or changed.
-	env := []string{
-		"BUILDX_CONFIG=" + filepath.Join(tmp, "buildx"),
-		"DOCKER_CONFIG=" + filepath.Join(tmp, "docker"),
-		"BUILDX_NO_DEFAULT_ATTESTATIONS=1",
-	}
-	const builder = "orch-bench"
-	if out, err := command(tmp, env, buildx, "create", "--name", builder, "--driver", "remote", bk.Addr); err != nil {
-		b.Fatalf("buildx create: %v\n%s", err, out)
 	}
 
 	for _, n := range []int{1, 32} {

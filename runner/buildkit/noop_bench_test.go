@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/orch-build/orch/internal/benchgen"
-	"github.com/orch-build/orch/internal/testbed"
 )
 
 // noopShape writes the project of a shape into dir and returns its bake
@@ -40,31 +39,10 @@ func noopShape(tb testing.TB, dir string, libs, services, files int) string {
 //
 //	go test -run '^$' -bench NoOpVsBake -benchtime 5x ./runner/buildkit
 func BenchmarkNoOpVsBake(b *testing.B) {
-	bk := testbed.StartBuildKit(b)
-	root, err := testbed.RepoRoot()
-	if err != nil {
-		b.Fatal(err)
-	}
-	buildx, err := testbed.Binary("buildx")
-	if err != nil {
-		testbed.Unavailable(b, "%v", err)
-	}
-	tmp := b.TempDir()
-	orch := filepath.Join(tmp, "orch")
-	if out, err := command(root, nil, "go", "build", "-o", orch, "./cmd/orch"); err != nil {
-		b.Fatalf("build orch: %v\n%s", err, out)
-	}
-	env := []string{
-		"BUILDX_CONFIG=" + filepath.Join(tmp, "buildx"),
-		"DOCKER_CONFIG=" + filepath.Join(tmp, "docker"),
-		"BUILDX_NO_DEFAULT_ATTESTATIONS=1",
-		// orch's stat caches and records, kept across the runs.
-		"XDG_CACHE_HOME=" + filepath.Join(tmp, "cache"),
-	}
-	const builder = "orch-noop-bench"
-	if out, err := command(tmp, env, buildx, "create", "--name", builder, "--driver", "remote", bk.Addr); err != nil {
-		b.Fatalf("buildx create: %v\n%s", err, out)
-	}
+	p := newBenchPeers(b, "orch-noop-bench")
+	bk, orch, buildx, builder := p.bk, p.orch, p.buildx, p.builder
+	// orch's stat caches and records, kept across the runs.
+	env := append(p.env, "XDG_CACHE_HOME="+b.TempDir())
 
 	for _, shape := range []struct {
 		name                  string
